@@ -1,0 +1,21 @@
+"""Autograd Explorer: make PyTorch autograd visible.
+
+text -> lang (safe language) -> experiment (validated) -> engine (train) -> graph (grad_fn as data)
+-> render (DOT, plotly) -> ui (Streamlit, in explorer/ui only).
+"""
+from .engine import Epoch, Run, run
+from .errors import ExplorerError, Note
+from .experiment import OPTIMIZERS, Experiment, plan
+from .export import export_script
+from .graph import Edge, Graph, Node, trace_backward
+from .presets import PRESETS
+
+
+def to_dot(graph, step=None, **options):
+    """DOT source of a traced graph; `step=k` highlights backward steps 1..k."""
+    from .render import to_dot as _to_dot
+    return _to_dot(graph, step, **options)
+
+
+__all__ = ["Edge", "Epoch", "Experiment", "ExplorerError", "Graph", "Node", "Note", "OPTIMIZERS", "PRESETS",
+           "Run", "export_script", "plan", "run", "to_dot", "trace_backward"]

@@ -1,0 +1,156 @@
+"""The one error type the app ever shows: every message exists in English and Chinese.
+
+Messages live in a single table so the two languages never drift apart and every
+limit is named in the text the student reads.
+"""
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # the language
+    "too_long": ("'{field}' is too long: {length} characters, the limit is {limit}.",
+                 "「{field}」太长:{length} 个字符,上限是 {limit}。"),
+    "too_deep": ("'{field}' is nested too deeply: the limit is {limit} levels.",
+                 "「{field}」嵌套太深:上限是 {limit} 层。"),
+    "too_many_lines": ("'{field}' has too many lines: the limit is {limit}.",
+                       "「{field}」行数太多:上限是 {limit} 行。"),
+    "empty": ("'{field}' is empty: type an expression.", "「{field}」是空的:请输入一个表达式。"),
+    "syntax": ("'{field}' is not valid: {detail}.", "「{field}」写法有误:{detail}。"),
+    "non_ascii": ("'{field}' contains the character '{char}' (position {pos}). Use plain ASCII "
+                  "(half-width) characters: full-width brackets, commas and look-alike letters are not allowed.",
+                  "「{field}」包含字符「{char}」(第 {pos} 个字符)。请使用半角英文字符:全角括号、逗号和形近字母都不允许。"),
+    "not_allowed": ("'{field}': {what} is not allowed here. {allowed}",
+                    "「{field}」:这里不允许使用 {what}。{allowed}"),
+    "unknown_name": ("'{field}': the name '{name}' is not defined. Defined names: {known}.",
+                     "「{field}」:名字 '{name}' 没有定义。已定义的名字:{known}。"),
+    "unknown_function": ("'{field}': '{name}' is not an allowed function. Allowed: {allowed}.",
+                         "「{field}」:'{name}' 不是允许的函数。允许的有:{allowed}。"),
+    "unknown_method": ("'{field}': '.{name}()' is not an allowed tensor method. Allowed: {allowed}.",
+                       "「{field}」:'.{name}()' 不是允许的张量方法。允许的有:{allowed}。"),
+    "bad_keyword": ("'{field}': keyword '{name}' is not allowed for {func}. Allowed: {allowed}.",
+                    "「{field}」:{func} 不接受关键字参数 '{name}'。允许的有:{allowed}。"),
+    "bad_argument": ("'{field}': {func} {detail}.", "「{field}」:{func} {detail}。"),
+    "bad_name": ("'{name}' cannot be used as a name: use letters, digits and _ (not starting with a digit "
+                 "or _), at most {limit} characters, and not a function name.",
+                 "'{name}' 不能用作名字:只能用字母、数字和下划线(不能以数字或下划线开头),最多 {limit} 个字符,且不能是函数名。"),
+    "reserved_name": ("'{field}': '{name}' is already a tensor of the experiment; pick another name.",
+                      "「{field}」:'{name}' 已经是实验里的张量,请换一个名字。"),
+    "literal_too_large": ("'{field}': the number {value} is too large: the limit is ±{limit}.",
+                          "「{field}」:数字 {value} 太大:上限是 ±{limit}。"),
+    "exponent_too_large": ("'{field}': the exponent {value} is too large: the limit is ±{limit}.",
+                           "「{field}」:指数 {value} 太大:上限是 ±{limit}。"),
+    "too_many_elements": ("'{field}': {what} would have {count} elements, the limit is {limit}.",
+                          "「{field}」:{what} 将有 {count} 个元素,上限是 {limit}。"),
+    "too_many_dims": ("'{field}': {what} would have {count} dimensions, the limit is {limit}.",
+                      "「{field}」:{what} 将有 {count} 个维度,上限是 {limit}。"),
+    "too_many_ops": ("'{field}' has too many operations: the limit is {limit}.",
+                     "「{field}」运算太多:上限是 {limit} 个。"),
+    # tensors
+    "ragged": ("'{field}': the rows of this list have different lengths; every row must have the same length.",
+               "「{field}」:列表各行长度不同;每一行的长度必须相同。"),
+    "int_dtype": ("'{field}': a tensor that needs a gradient must be float (the course: dtype=torch.float). "
+                  "Integer tensors ({dtype}) have no gradients. Remove the dtype or use dtype=torch.float.",
+                  "「{field}」:需要梯度的张量必须是 float 类型(课程里的 dtype=torch.float)。整数张量({dtype})没有梯度。"
+                  "请删掉 dtype 或改成 dtype=torch.float。"),
+    "bad_dtype": ("'{field}': dtype {dtype} is not supported; tensors here are float32 (torch.float).",
+                  "「{field}」:不支持 dtype {dtype};这里的张量都是 float32(torch.float)。"),
+    "name_mismatch": ("'{field}': this row is named '{name}' but the text assigns '{other}'.",
+                      "「{field}」:这一行的名字是 '{name}',但文本赋值给了 '{other}'。"),
+    "not_a_tensor": ("'{field}' must be a tensor, not {what}.", "「{field}」必须是张量,而不是 {what}。"),
+    # experiment
+    "no_tensors": ("Define at least one tensor.", "请至少定义一个张量。"),
+    "too_many_tensors": ("Too many tensors: the limit is {limit}.", "张量太多:上限是 {limit} 个。"),
+    "duplicate_name": ("The name '{name}' is used twice.", "名字 '{name}' 被用了两次。"),
+    "unknown_trainable": ("'{name}' is marked trainable but no tensor has that name.",
+                          "'{name}' 被标记为可训练,但没有叫这个名字的张量。"),
+    "no_trainable": ("No tensor is trainable: switch 'trainable' on for at least one (requires_grad=True).",
+                     "没有可训练的张量:请至少为一个张量打开「可训练」(requires_grad=True)。"),
+    "loss_ignores_trainable": ("The loss does not depend on any trainable tensor ({names}), so there is nothing to "
+                               "differentiate. Use one of them in the loss.",
+                               "损失不依赖任何可训练张量({names}),没有可求导的对象。请在损失中使用它们。"),
+    "loss_not_tensor": ("The loss must be a tensor computed from your tensors, not a plain number.",
+                        "损失必须是由张量计算出的张量,而不是一个普通数字。"),
+    "shape_mismatch": ("'{field}': {op} cannot combine shapes {left} and {right}.",
+                       "「{field}」:{op} 无法组合形状 {left} 和 {right}。"),
+    "loss_shape_mismatch": ("'{field}': {op} got input shape {left} and target shape {right}; they must match "
+                            "(otherwise torch silently broadcasts and the loss is wrong).",
+                            "「{field}」:{op} 的输入形状 {left} 与目标形状 {right} 不一致;两者必须相同(否则 torch 会悄悄广播,损失就错了)。"),
+    "op_failed": ("'{field}': {op} failed: {detail}", "「{field}」:{op} 出错:{detail}"),
+    "epochs_range": ("Epochs must be a whole number from 1 to {limit}.", "轮次必须是 1 到 {limit} 之间的整数。"),
+    "lr_range": ("The learning rate must be between {low} and {high}.", "学习率必须在 {low} 和 {high} 之间。"),
+    "seed_range": ("The random seed must be a whole number from 0 to {limit}.", "随机种子必须是 0 到 {limit} 之间的整数。"),
+    "bad_optimizer": ("Unknown optimizer '{name}'. Choose one of: {allowed}.", "未知的优化器 '{name}'。可选:{allowed}。"),
+    "bad_epoch": ("Epoch {epoch} does not exist: this run has epochs 1 to {last}.",
+                  "第 {epoch} 轮不存在:本次运行只有第 1 到 {last} 轮。"),
+}
+
+
+class ExplorerError(ValueError):
+    """A bad input, explained to a student: `.code` is stable, `.field` names the input at fault."""
+
+    def __init__(self, code: str, field: str | None = None, **details):
+        self.code, self.field, self.details = code, field, details
+        en, zh = MESSAGES[code]
+        values = {"field": field or "", **{k: _show(v) for k, v in details.items()}}
+        self.en, self.zh = en.format(**values), zh.format(**values)
+        super().__init__(self.en)
+
+    def message(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def _show(value) -> str:
+    if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
+        return "[" + ", ".join(map(str, value)) + "]"      # as torch.Size([2, 3]) prints it
+    return str(value)
+
+
+NOTES: dict[str, tuple[str, str]] = {
+    "loss_summed": ("The loss has shape {shape}, not a single number: it is summed before backward, "
+                    "as the course does with loss.sum().backward().",
+                    "损失的形状是 {shape},不是单个数:反向传播前先求和,和课程里的 loss.sum().backward() 一样。"),
+    "unused_trainable": ("'{name}' is trainable but the loss never uses it: it gets no gradient "
+                         "({name}.grad stays None) and is never updated.",
+                         "'{name}' 是可训练的,但损失没有用到它:它没有梯度({name}.grad 一直是 None),也不会被更新。"),
+    "broadcast": ("'{op}' broadcast shapes {left} and {right} to {out}. torch does this silently: "
+                  "check that this is what you mean.",
+                  "「{op}」把形状 {left} 和 {right} 广播成了 {out}。torch 会悄悄这样做:请确认这是你想要的。"),
+    "int_data": ("'{name}' was given the integer dtype {dtype}; it is stored as float32 so it can meet the "
+                 "float tensors in the loss.",
+                 "'{name}' 指定了整数类型 {dtype};这里按 float32 存储,才能和损失中的浮点张量一起计算。"),
+    "accumulating": ("zero_grad is off: each epoch's gradient is added to the last one, because torch "
+                     "accumulates .grad. The course warns about exactly this.",
+                     "未清零梯度:每一轮的梯度都会累加到上一轮上,因为 torch 默认累加 .grad。课程里正是提醒了这一点。"),
+    "diverged": ("The run diverged at epoch {epoch}: the loss or a weight became inf or nan, so training "
+                 "stopped there. Try a smaller learning rate.",
+                 "训练在第 {epoch} 轮发散:损失或权重变成了 inf 或 nan,训练在此停止。试试更小的学习率。"),
+    "time_budget": ("Training stopped after {done} of {epochs} epochs: each run may train for at most "
+                    "{limit} seconds. The epochs done are kept.",
+                    "训练在 {epochs} 轮中的第 {done} 轮后停止:每次运行最多训练 {limit} 秒。已完成的轮次都保留。"),
+    "stopped_error": ("Training stopped at epoch {epoch}: {detail}",
+                      "训练在第 {epoch} 轮停止:{detail}"),
+}
+
+
+class Note:
+    """A notice for the student (not an error): the run went on, but something deserves a word."""
+
+    def __init__(self, code: str, **details):
+        self.code, self.details = code, details
+        en, zh = NOTES[code]
+        values = {k: _show(v) for k, v in details.items()}
+        self.en, self.zh = en.format(**values), zh.format(**values)
+
+    def message(self, lang: str = "en") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def __str__(self):
+        return self.en
+
+    def __repr__(self):
+        return f"Note({self.code!r}, {self.en!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, Note) and (self.code, self.en) == (other.code, other.en)
+
+    def __hash__(self):
+        return hash((self.code, self.en))

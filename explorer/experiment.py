@@ -1,0 +1,134 @@
+"""An experiment is what the student typed; a Plan is the same experiment, validated.
+
+`Experiment` is frozen and hashable so the UI can cache runs on it. `plan()` parses every field
+with the safe language and then dry-runs the loss on the meta device: shapes, sizes and
+broadcasting are checked before a single real element is allocated.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from . import lang
+from . import limits as L
+from .errors import ExplorerError, Note
+
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    tensors: tuple = ()              # ((name, text), ...); a dict is accepted and kept in order
+    trainable: tuple = ()
+    loss: str = ""
+    lr: float = 0.01
+    epochs: int = 1
+    optimizer: str = "gd"
+    zero_grad: bool = True
+    seed: int = 0
+
+    def __post_init__(self):
+        t = self.tensors
+        pairs = t.items() if isinstance(t, dict) else t
+        object.__setattr__(self, "tensors", tuple(tuple(p) for p in pairs))
+        tr = (self.trainable,) if isinstance(self.trainable, str) else self.trainable
+        object.__setattr__(self, "trainable", tuple(tr))
+
+    def replace(self, **changes) -> "Experiment":
+        return replace(self, **changes)
+
+    @property
+    def tensor_texts(self) -> dict[str, str]:
+        return dict(self.tensors)
+
+
+@dataclass(frozen=True)
+class Plan:
+    experiment: Experiment
+    specs: dict = field(hash=False)          # name -> TensorSpec, in the student's order
+    trainable: tuple = ()                    # trainable names, in tensor order
+    program: lang.Program = None
+    notes: tuple = ()                        # Notes known before training
+    summed: bool = False                     # the loss is not a scalar and is summed
+
+    @property
+    def uses_random(self) -> bool:
+        return any(s.random for s in self.specs.values())
+
+
+def tensor_field(name: str) -> str:
+    return f"tensor {name}"
+
+
+def plan(exp: Experiment) -> Plan:
+    """Validate everything about `exp` or raise ExplorerError naming the field at fault."""
+    if not isinstance(exp, Experiment):
+        raise ExplorerError("not_allowed", "experiment", what=type(exp).__name__, allowed="Use explorer.Experiment.")
+    _check_numbers(exp)
+    if not exp.tensors:
+        raise ExplorerError("no_tensors", "tensors")
+    if len(exp.tensors) > L.MAX_TENSORS:
+        raise ExplorerError("too_many_tensors", "tensors", limit=L.MAX_TENSORS)
+    specs, notes = {}, []
+    for pair in exp.tensors:
+        if len(pair) != 2:
+            raise ExplorerError("not_allowed", "tensors", what=repr(pair)[:40], allowed="Give (name, text) pairs.")
+        name, text = pair
+        lang.check_name(name, "tensors")
+        if name in specs:
+            raise ExplorerError("duplicate_name", "tensors", name=name)
+        specs[name] = lang.parse_tensor(text, tensor_field(name), name)
+    for name in exp.trainable:
+        if name not in specs:
+            raise ExplorerError("unknown_trainable", "trainable", name=name)
+    trainable = tuple(n for n, s in specs.items() if n in exp.trainable or s.requires_grad)
+    for name, spec in specs.items():
+        if spec.dtype and spec.dtype.startswith("int:"):
+            if name in trainable:
+                raise ExplorerError("int_dtype", tensor_field(name), dtype=spec.dtype[4:])
+            notes.append(Note("int_data", name=name, dtype=spec.dtype[4:]))
+    if not trainable:
+        raise ExplorerError("no_trainable", "trainable")
+    program = lang.parse_loss(exp.loss, "loss", tuple(specs))
+    loss, dry_notes = _dry_run(program, specs, trainable)
+    used = program.refs()
+    notes += [Note("unused_trainable", name=n) for n in trainable if n not in used]
+    for code, details in dry_notes:
+        note = Note(code, **details)
+        if note not in notes:
+            notes.append(note)
+    summed = loss.dim() > 0
+    if summed:
+        notes.append(Note("loss_summed", shape=tuple(loss.shape)))
+    if not exp.zero_grad and exp.epochs > 1:
+        notes.append(Note("accumulating"))
+    return Plan(exp, specs, trainable, program, tuple(notes), summed)
+
+
+def _dry_run(program, specs, trainable):
+    """Evaluate on the meta device: shapes and sizes are checked, nothing real is allocated."""
+    env = {n: s.make(device="meta").requires_grad_(n in trainable) for n, s in specs.items()}
+    ev = lang.Evaluator("loss", check=True)
+    loss, _ = ev.run(program, env)
+    if not isinstance(loss, torch.Tensor):
+        raise ExplorerError("loss_not_tensor", "loss")
+    if not loss.requires_grad:
+        raise ExplorerError("loss_ignores_trainable", "loss", names=", ".join(trainable))
+    return loss, ev.notes
+
+
+def _check_numbers(exp: Experiment) -> None:
+    e = exp.epochs
+    if isinstance(e, bool) or not isinstance(e, int) or not 1 <= e <= L.MAX_EPOCHS:
+        raise ExplorerError("epochs_range", "epochs", limit=L.MAX_EPOCHS)
+    lo, hi = L.LR_RANGE
+    lr = exp.lr
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or not lo <= lr <= hi:
+        raise ExplorerError("lr_range", "lr", low=lo, high=hi)
+    s = exp.seed
+    if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= L.MAX_SEED:
+        raise ExplorerError("seed_range", "seed", limit=L.MAX_SEED)
+    if exp.optimizer not in OPTIMIZERS:
+        raise ExplorerError("bad_optimizer", "optimizer", name=exp.optimizer, allowed=", ".join(OPTIMIZERS))

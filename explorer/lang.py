@@ -1,0 +1,868 @@
+"""The safe expression language: what a student may type, parsed by `ast` and never executed.
+
+Text becomes a small tree of plain dataclasses through an allow-list walk; anything not on the
+list is rejected by name. The tree is then interpreted by `evaluate` with a fixed table of
+torch functions, so no user-chosen name ever reaches `getattr`, a module or a file.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import math
+import operator
+import re
+import tokenize
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from . import limits as L
+from .errors import ExplorerError
+
+# ---------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True)
+class Num:
+    value: int | float | bool
+
+
+@dataclass(frozen=True)
+class Str:
+    value: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str
+    operand: object
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str                     # canonical: "torch.relu", "F.mse_loss"
+    args: tuple
+    kwargs: tuple = ()            # ((name, expr), ...)
+
+
+@dataclass(frozen=True)
+class Method:
+    obj: object
+    name: str
+    args: tuple
+    kwargs: tuple = ()
+
+
+@dataclass(frozen=True)
+class Attr:
+    obj: object
+    name: str                     # only "T"
+
+
+@dataclass(frozen=True)
+class Slice:
+    start: int | None
+    stop: int | None
+    step: int | None
+
+
+@dataclass(frozen=True)
+class Index:
+    obj: object
+    items: tuple                  # ints and Slices
+
+
+@dataclass(frozen=True)
+class LossModule:
+    cls: str                      # "MSELoss"
+    kwargs: tuple = ()
+
+
+@dataclass(frozen=True)
+class Apply:
+    module: object                # a LossModule or a Ref to one
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Program:
+    """`name = expr` lines; the last one is the loss."""
+    lines: tuple                  # ((name, expr), ...)
+
+    @property
+    def loss_name(self) -> str:
+        return self.lines[-1][0]
+
+    def refs(self) -> set[str]:
+        found, stack = set(), [e for _, e in self.lines]
+        while stack:
+            e = stack.pop()
+            if isinstance(e, Ref):
+                found.add(e.name)
+            elif hasattr(e, "__dataclass_fields__"):
+                for f in e.__dataclass_fields__:
+                    v = getattr(e, f)
+                    stack.extend(v if isinstance(v, tuple) else [v])
+            elif isinstance(e, tuple):
+                stack.extend(e)
+        return found
+
+
+# ---------------------------------------------------------------- the allow-lists
+
+BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+PYOPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+         "**": operator.pow, "@": operator.matmul}
+
+FUNCTIONS = {n: getattr(torch, n) for n in
+             ("abs", "exp", "log", "sqrt", "square", "sin", "cos", "tanh", "sigmoid", "relu",
+              "sum", "mean", "matmul", "clamp")}
+LOSSES = {n: getattr(F, n) for n in
+          ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy")}
+LOSS_CLASSES = {"MSELoss": "mse_loss", "L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss",
+                "HuberLoss": "huber_loss", "BCELoss": "binary_cross_entropy",
+                "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "CrossEntropyLoss": "cross_entropy"}
+METHODS = ("matmul", "mm", "sum", "mean", "pow", "exp", "log", "abs", "sqrt", "square", "sigmoid", "tanh",
+           "relu", "t", "reshape", "view", "flatten", "squeeze", "unsqueeze", "neg", "norm", "clamp")
+FACTORIES = ("tensor", "ones", "zeros", "rand", "randn", "full", "eye", "arange", "linspace")
+
+_ARITY = {"matmul": (1, 1), "mm": (1, 1), "pow": (1, 1), "reshape": (1, L.MAX_DIMS), "view": (1, L.MAX_DIMS),
+          "unsqueeze": (1, 1), "squeeze": (0, 1), "sum": (0, 1), "mean": (0, 1), "norm": (0, 0),
+          "clamp": (0, 2), "flatten": (0, 0)}
+_KEYWORDS = {"sum": ("dim", "keepdim"), "mean": ("dim", "keepdim"), "norm": ("dim", "keepdim"),
+             "clamp": ("min", "max")}
+_LOSS_KEYWORDS = ("reduction",)
+_REDUCTIONS = ("mean", "sum", "none")
+_FUNC_ARITY = {"matmul": (2, 2), "sum": (1, 2), "mean": (1, 2), "clamp": (1, 3)}
+
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+RESERVED = {"torch", "F", "nn", "functional", "True", "False", "None"} | set(FUNCTIONS) | set(LOSSES) \
+    | set(LOSS_CLASSES) | set(FACTORIES)
+
+_READABLE = {
+    "Lambda": "a lambda", "ListComp": "a comprehension", "SetComp": "a comprehension",
+    "DictComp": "a comprehension", "GeneratorExp": "a generator expression", "JoinedStr": "an f-string",
+    "FormattedValue": "an f-string", "Import": "import", "ImportFrom": "import", "Compare": "a comparison",
+    "BoolOp": "and/or", "IfExp": "if/else", "If": "if", "For": "a loop", "While": "a loop",
+    "With": "with", "FunctionDef": "def", "ClassDef": "class", "Return": "return", "Delete": "del",
+    "Global": "global", "Nonlocal": "nonlocal", "Try": "try", "Raise": "raise", "Assert": "assert",
+    "AugAssign": "+= style assignment", "AnnAssign": "annotations", "Starred": "*args",
+    "Dict": "a dict", "Set": "a set", "List": "a list", "Await": "await", "Yield": "yield",
+    "NamedExpr": ":=", "Bytes": "bytes", "Pass": "pass", "Break": "break", "Continue": "continue",
+}
+_LOSS_HELP = ("Allowed: numbers, your tensor names, + - * / ** @, ( ), indexing like z[0] or z[:, 1], "
+              "functions such as torch.relu(z) or F.mse_loss(z, y), methods such as z.sum(), "
+              "and lines of the form name = expression.")
+_TENSOR_HELP = ("A tensor is a number, a nested list like [[1, 2], [3, 4]], or one of "
+                "torch.tensor/ones/zeros/rand/randn/full/eye/arange/linspace with number arguments.")
+
+
+# ---------------------------------------------------------------- text checks
+
+
+def _check_text(text, field: str, help_text: str) -> None:
+    """Length, look-alike characters and shape of the tree, before anything is interpreted."""
+    if not isinstance(text, str):
+        raise ExplorerError("not_allowed", field, what=type(text).__name__, allowed=help_text)
+    if len(text) > L.MAX_TEXT:
+        raise ExplorerError("too_long", field, length=len(text), limit=L.MAX_TEXT)
+    if not text.strip():
+        raise ExplorerError("empty", field)
+    code = _without_comments(text, field)
+    for pos, ch in enumerate(code, 1):
+        if not ch.isascii() or (ord(ch) < 32 and ch not in "\n\t\r"):
+            raise ExplorerError("non_ascii", field, char=ch if ch.isprintable() else repr(ch), pos=pos)
+
+
+def _without_comments(text: str, field: str) -> str:
+    """Comments may be in any language (the course's are Chinese); code must be ASCII."""
+    lines = text.splitlines(keepends=True)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                (row, col), (_, end) = tok.start, tok.end
+                line = lines[row - 1]
+                lines[row - 1] = line[:col] + " " * (end - col) + line[end:]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        pass        # ast.parse reports the real problem
+    return "".join(lines)
+
+
+def _parse(text: str, field: str, help_text: str) -> ast.Module:
+    _check_text(text, field, help_text)
+    try:
+        tree = ast.parse(text.strip("\n"), mode="exec")
+    except SyntaxError as e:
+        raise ExplorerError("syntax", field, detail=f"{e.msg} (line {e.lineno})") from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise ExplorerError("syntax", field, detail=str(e) or type(e).__name__) from None
+    count, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > L.MAX_DEPTH:
+            raise ExplorerError("too_deep", field, limit=L.MAX_DEPTH)
+        if count > L.MAX_NODES:
+            raise ExplorerError("too_many_ops", field, limit=L.MAX_NODES)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    if len(tree.body) > L.MAX_LINES:
+        raise ExplorerError("too_many_lines", field, limit=L.MAX_LINES)
+    return tree
+
+
+def _reject(node, field, help_text=_LOSS_HELP):
+    what = _READABLE.get(type(node).__name__, f"'{type(node).__name__}'")
+    raise ExplorerError("not_allowed", field, what=what, allowed=help_text)
+
+
+def check_name(name, field: str = "name") -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name) or len(name) > L.MAX_NAME or name in RESERVED:
+        raise ExplorerError("bad_name", field, name=name, limit=L.MAX_NAME)
+    return name
+
+
+# ---------------------------------------------------------------- the loss
+
+
+def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> Program:
+    """Loss text -> Program. `known` are the tensor names; each line may only use names defined before it."""
+    tree = _parse(text, field, _LOSS_HELP)
+    defined, modules, lines = set(known), set(), []
+    for i, stmt in enumerate(tree.body):
+        last = i == len(tree.body) - 1
+        if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+                _reject(stmt.targets[0] if len(stmt.targets) == 1 else stmt, field)
+            name = stmt.targets[0].id
+            if name.startswith("_"):
+                raise ExplorerError("not_allowed", field, what=f"the name '{name}'", allowed=_LOSS_HELP)
+            check_name(name, field)
+            if name in known:
+                raise ExplorerError("reserved_name", field, name=name)
+            value = stmt.value
+        elif isinstance(stmt, ast.Expr) and last:
+            name, value = "loss", stmt.value
+        else:
+            _reject(stmt, field)
+        expr = _Expr(field, defined, modules).build(value)
+        if isinstance(expr, LossModule):
+            modules.add(name)
+        elif name in modules:
+            modules.discard(name)
+        defined.add(name)
+        lines.append((name, expr))
+    if isinstance(lines[-1][1], LossModule):
+        raise ExplorerError("loss_not_tensor", field)
+    return Program(tuple(lines))
+
+
+class _Expr:
+    """One allow-list walk over an ast expression, producing the plain tree above."""
+
+    def __init__(self, field, defined, modules):
+        self.field, self.defined, self.modules = field, defined, modules
+
+    def build(self, node):
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            _reject(node, self.field)
+        return method(node)
+
+    def _Constant(self, node):
+        if type(node.value) not in (int, float):
+            raise ExplorerError("not_allowed", self.field, what=f"the value {node.value!r:.40}", allowed=_LOSS_HELP)
+        return Num(_literal(node.value, self.field))
+
+    def _Name(self, node):
+        name = node.id
+        if name.startswith("_"):
+            raise ExplorerError("not_allowed", self.field, what=f"the name '{name}'", allowed=_LOSS_HELP)
+        if name in self.defined:
+            return Ref(name)
+        if name in ("torch", "F", "nn"):
+            raise ExplorerError("not_allowed", self.field, what=f"the module '{name}' on its own",
+                                allowed=_LOSS_HELP)
+        raise ExplorerError("unknown_name", self.field, name=name,
+                            known=", ".join(sorted(self.defined)) or "-")
+
+    def _UnaryOp(self, node):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            _reject(node, self.field)
+        operand = self.build(node.operand)
+        op = "-" if isinstance(node.op, ast.USub) else "+"
+        if isinstance(operand, Num):
+            return Num(-operand.value if op == "-" else operand.value)
+        return Unary(op, operand)
+
+    def _BinOp(self, node):
+        op = BINOPS.get(type(node.op))
+        if op is None:
+            raise ExplorerError("not_allowed", self.field, what=f"the operator {type(node.op).__name__}",
+                                allowed=_LOSS_HELP)
+        left, right = self.build(node.left), self.build(node.right)
+        if op == "**" and isinstance(right, Num) and abs(right.value) > L.MAX_EXPONENT:
+            raise ExplorerError("exponent_too_large", self.field, value=right.value, limit=L.MAX_EXPONENT)
+        if isinstance(left, Num) and isinstance(right, Num):
+            return Num(_fold(op, left.value, right.value, self.field))
+        return BinOp(op, left, right)
+
+    def _Subscript(self, node):
+        obj = self.build(node.value)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if len(items) > L.MAX_DIMS:
+            raise ExplorerError("too_many_dims", self.field, what="this index", count=len(items), limit=L.MAX_DIMS)
+        out = []
+        for it in items:
+            if isinstance(it, ast.Slice):
+                out.append(Slice(*(None if p is None else self._int(p, "an index") for p in
+                                   (it.lower, it.upper, it.step))))
+            else:
+                out.append(self._int(it, "an index"))
+        return Index(obj, tuple(out))
+
+    def _int(self, node, what) -> int:
+        v = self.build(node)
+        if not isinstance(v, Num) or isinstance(v.value, bool) or not float(v.value).is_integer():
+            raise ExplorerError("bad_argument", self.field, func=what, detail="must be a whole number")
+        return int(v.value)
+
+    def _Attribute(self, node):
+        path = _dotted(node)
+        if path is not None and path.split(".")[0] in ("torch", "F", "nn"):
+            raise ExplorerError("not_allowed", self.field, what=f"'{path}' without calling it",
+                                allowed=_LOSS_HELP)
+        if node.attr.startswith("_"):
+            raise ExplorerError("not_allowed", self.field, what=f"the attribute '.{node.attr}'",
+                                allowed=_LOSS_HELP)
+        if node.attr != "T":
+            raise ExplorerError("unknown_method", self.field, name=node.attr, allowed=", ".join(METHODS + ("T",)))
+        return Attr(self.build(node.value), "T")
+
+    def _Call(self, node):
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise ExplorerError("not_allowed", self.field, what="*args / **kwargs", allowed=_LOSS_HELP)
+        f = node.func
+        path = _dotted(f)
+        if path is not None:
+            func = _canonical(path)
+            if func is None and "." not in path and path in self.modules:
+                return Apply(Ref(path), self._args(node, 2, 2, path))
+            if func is None and "." not in path and path in self.defined:
+                raise ExplorerError("not_allowed", self.field, what=f"calling '{path}' (it is a tensor)",
+                                    allowed=_LOSS_HELP)
+            if func is None and "." in path and path.split(".")[0] not in ("torch", "F", "nn"):
+                return self._method(f.value, f.attr, node)
+            if func is None:
+                name = path.rsplit(".", 1)[-1]
+                if name.startswith("_"):
+                    raise ExplorerError("not_allowed", self.field, what=f"'{path}'", allowed=_LOSS_HELP)
+                raise ExplorerError("unknown_function", self.field, name=path,
+                                    allowed=", ".join(list(FUNCTIONS) + list(LOSSES) + list(LOSS_CLASSES)))
+            kind, name = func
+            if kind == "class":
+                if node.args:
+                    raise ExplorerError("bad_argument", self.field, func=f"{name}()",
+                                        detail="takes only keyword arguments such as reduction='mean'")
+                return LossModule(name, self._kwargs(node, _LOSS_KEYWORDS, name))
+            if kind == "loss":
+                return Call(f"F.{name}", self._args(node, 2, 2, name), self._kwargs(node, _LOSS_KEYWORDS, name))
+            lo, hi = _FUNC_ARITY.get(name, (1, 1))
+            return Call(f"torch.{name}", self._args(node, lo, hi, name),
+                        self._kwargs(node, _KEYWORDS.get(name, ()), name))
+        if isinstance(f, ast.Call):                      # torch.nn.MSELoss()(z, y)
+            module = self.build(f)
+            if isinstance(module, LossModule):
+                return Apply(module, self._args(node, 2, 2, module.cls))
+        if isinstance(f, ast.Attribute):                 # (expr).method(...)
+            return self._method(f.value, f.attr, node)
+        _reject(f, self.field)
+
+    def _method(self, obj_node, name, node):
+        if name.startswith("_"):
+            raise ExplorerError("not_allowed", self.field, what=f"the attribute '.{name}'", allowed=_LOSS_HELP)
+        if name not in METHODS:
+            raise ExplorerError("unknown_method", self.field, name=name, allowed=", ".join(METHODS + ("T",)))
+        obj = self.build(obj_node)
+        lo, hi = _ARITY.get(name, (0, 0))
+        args = self._args(node, lo, hi, f".{name}()")
+        if name == "pow" and isinstance(args[0], Num) and abs(args[0].value) > L.MAX_EXPONENT:
+            raise ExplorerError("exponent_too_large", self.field, value=args[0].value, limit=L.MAX_EXPONENT)
+        if name in ("reshape", "view") and len(args) == 1 and isinstance(args[0], tuple):
+            args = args[0]
+        return Method(obj, name, args, self._kwargs(node, _KEYWORDS.get(name, ()), f".{name}()"))
+
+    def _args(self, node, lo, hi, func):
+        if not lo <= len(node.args) <= hi:
+            want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            raise ExplorerError("bad_argument", self.field, func=func,
+                                detail=f"takes {want} positional argument(s), got {len(node.args)}")
+        return tuple(self._arg(a) for a in node.args)
+
+    def _arg(self, a):
+        if isinstance(a, ast.Tuple):                     # reshape((2, 3))
+            return tuple(Num(self._int(x, "a size")) for x in a.elts)
+        return self.build(a)
+
+    def _kwargs(self, node, allowed, func):
+        out = []
+        for k in node.keywords:
+            if k.arg not in allowed:
+                raise ExplorerError("bad_keyword", self.field, name=k.arg, func=func,
+                                    allowed=", ".join(allowed) or "-")
+            v = k.value
+            if k.arg == "reduction":
+                if not (isinstance(v, ast.Constant) and v.value in _REDUCTIONS):
+                    raise ExplorerError("bad_argument", self.field, func=func,
+                                        detail="reduction must be 'mean', 'sum' or 'none'")
+                out.append((k.arg, Str(v.value)))
+            elif k.arg == "keepdim":
+                if not (isinstance(v, ast.Constant) and isinstance(v.value, bool)):
+                    raise ExplorerError("bad_argument", self.field, func=func, detail="keepdim must be True or False")
+                out.append((k.arg, Num(v.value)))
+            elif k.arg == "dim":
+                out.append((k.arg, Num(self._int(v, "dim"))))
+            else:
+                out.append((k.arg, self.build(v)))
+        return tuple(out)
+
+
+def _dotted(node) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _canonical(path: str):
+    """('func'|'loss'|'class', name) for an allowed spelling of a function, else None."""
+    for prefix in ("torch.nn.functional.", "nn.functional.", "F."):
+        if path.startswith(prefix) and path[len(prefix):] in LOSSES:
+            return "loss", path[len(prefix):]
+    for prefix in ("torch.nn.", "nn.", ""):
+        if path.startswith(prefix) and path[len(prefix):] in LOSS_CLASSES:
+            return "class", path[len(prefix):]
+    name = path[len("torch."):] if path.startswith("torch.") else path
+    if name in FUNCTIONS:
+        return "func", name
+    if name in LOSSES and "." not in path:
+        return "loss", name
+    return None
+
+
+def _literal(v, field):
+    if isinstance(v, float) and not math.isfinite(v) or abs(v) > L.MAX_LITERAL:
+        raise ExplorerError("literal_too_large", field, value=v, limit=f"{L.MAX_LITERAL:g}")
+    return v
+
+
+def _fold(op, a, b, field):
+    """Arithmetic on typed numbers alone, bounded so `9 ** 9 ** 9` cannot run away."""
+    if op == "@":
+        raise ExplorerError("bad_argument", field, func="@", detail="needs tensors on both sides")
+    try:
+        r = PYOPS[op](a, b)
+    except (ZeroDivisionError, OverflowError, ValueError) as e:
+        raise ExplorerError("bad_argument", field, func=op, detail=f"on numbers failed: {e}") from None
+    if isinstance(r, complex) or not math.isfinite(r) or abs(r) > L.MAX_CONSTANT:
+        raise ExplorerError("literal_too_large", field, value=f"{a} {op} {b}", limit=f"{L.MAX_CONSTANT:g}")
+    return r
+
+
+# ---------------------------------------------------------------- tensor definitions
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A validated tensor definition: `factory(*args)` or a literal, with its shape known up front."""
+    factory: str                  # "tensor" for literals
+    args: tuple                   # numbers, nested tuples of numbers
+    shape: tuple[int, ...]
+    requires_grad: bool | None = None    # as typed (requires_grad=True), None if not typed
+    dtype: str | None = None             # as typed, e.g. "torch.float"
+
+    @property
+    def random(self) -> bool:
+        return self.factory in ("rand", "randn")
+
+    def source(self, requires_grad: bool = False) -> str:
+        """Plain PyTorch that makes the same float32 tensor (used by export_script)."""
+        args = ", ".join(_src(a) for a in self.args)
+        extra = ["requires_grad=True"] if requires_grad else []
+        if self.factory == "tensor":
+            extra.append("dtype=torch.float")
+        elif self.factory in ("arange", "full"):
+            extra.append("dtype=torch.float")
+        return f"torch.{self.factory}({', '.join([args] + extra) if args else ', '.join(extra)})"
+
+    def make(self, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+        f32 = torch.float32
+        if device == "meta":
+            return torch.empty(self.shape, dtype=f32, device="meta")
+        if self.factory == "tensor":
+            return torch.tensor(_unwrap(self.args[0]), dtype=f32)
+        if self.random:
+            return getattr(torch, self.factory)(*self.args, generator=generator, dtype=f32)
+        return getattr(torch, self.factory)(*self.args, dtype=f32)
+
+
+def _src(a):
+    if isinstance(a, tuple):
+        return "[" + ", ".join(_src(x) for x in a) + "]"
+    return repr(a)
+
+
+def _unwrap(a):
+    return [_unwrap(x) for x in a] if isinstance(a, tuple) else a
+
+
+_INT_DTYPES = {"int", "long", "int8", "int16", "int32", "int64", "uint8", "short", "bool"}
+_FLOAT_DTYPES = {"float", "float32"}
+
+
+def parse_tensor(text: str, field: str = "tensor", name: str | None = None) -> TensorSpec:
+    """Tensor text -> TensorSpec, checking size before anything is allocated."""
+    tree = _parse(text, field, _TENSOR_HELP)
+    if len(tree.body) != 1:
+        _reject(tree.body[1] if len(tree.body) > 1 else tree, field, _TENSOR_HELP)
+    stmt = tree.body[0]
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        if name is not None and stmt.targets[0].id != name:
+            raise ExplorerError("name_mismatch", field, name=name, other=stmt.targets[0].id)
+        node = stmt.value
+    elif isinstance(stmt, ast.Expr):
+        node = stmt.value
+    else:
+        _reject(stmt, field, _TENSOR_HELP)
+    if isinstance(node, ast.Call):
+        spec = _factory(node, field)
+    else:
+        data = _data(node, field)
+        spec = TensorSpec("tensor", (data,), _data_shape(data, field))
+    count = math.prod(spec.shape)
+    if len(spec.shape) > L.MAX_DIMS:
+        raise ExplorerError("too_many_dims", field, what="this tensor", count=len(spec.shape), limit=L.MAX_DIMS)
+    if count > L.MAX_ELEMENTS:
+        raise ExplorerError("too_many_elements", field, what="this tensor", count=count, limit=L.MAX_ELEMENTS)
+    return spec
+
+
+def _data(node, field):
+    """A nested list of numbers, as nested tuples (hashable, and its shape checked separately)."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if len(node.elts) > L.MAX_ELEMENTS:
+            raise ExplorerError("too_many_elements", field, what="this tensor", count=len(node.elts),
+                                limit=L.MAX_ELEMENTS)
+        return tuple(_data(e, field) for e in node.elts)
+    return _number(node, field)
+
+
+def _number(node, field):
+    sign = 1
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return _literal(sign * node.value, field)
+    if isinstance(node, ast.Name) and node.id.startswith("_") or isinstance(node, ast.Attribute):
+        raise ExplorerError("not_allowed", field, what=f"'{ast.unparse(node)[:40]}'", allowed=_TENSOR_HELP)
+    if isinstance(node, ast.Name):
+        raise ExplorerError("not_allowed", field, what=f"the name '{node.id}'", allowed=_TENSOR_HELP)
+    _reject(node, field, _TENSOR_HELP)
+
+
+def _data_shape(data, field) -> tuple[int, ...]:
+    if not isinstance(data, tuple):
+        return ()
+    if not data:
+        return (0,)
+    shapes = {_data_shape(d, field) for d in data}
+    if len(shapes) != 1:
+        raise ExplorerError("ragged", field)
+    return (len(data),) + shapes.pop()
+
+
+def _factory(node: ast.Call, field) -> TensorSpec:
+    path = _dotted(node.func)
+    name = path[len("torch."):] if path and path.startswith("torch.") else path
+    if name not in FACTORIES:
+        if path and any(p.startswith("_") for p in path.split(".")):
+            raise ExplorerError("not_allowed", field, what=f"'{path}'", allowed=_TENSOR_HELP)
+        raise ExplorerError("unknown_function", field, name=path or ast.unparse(node.func)[:40],
+                            allowed=", ".join(f"torch.{f}" for f in FACTORIES))
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        raise ExplorerError("not_allowed", field, what="*args / **kwargs", allowed=_TENSOR_HELP)
+    requires_grad = dtype = None
+    for k in node.keywords:
+        if k.arg == "requires_grad":
+            if not (isinstance(k.value, ast.Constant) and isinstance(k.value.value, bool)):
+                raise ExplorerError("bad_argument", field, func=f"torch.{name}", detail="requires_grad must be True or False")
+            requires_grad = k.value.value
+        elif k.arg == "dtype":
+            dtype = _dotted(k.value)
+            short = dtype[len("torch."):] if dtype and dtype.startswith("torch.") else None
+            if short in _INT_DTYPES:
+                dtype = "int:" + dtype
+            elif short not in _FLOAT_DTYPES:
+                raise ExplorerError("bad_dtype", field, dtype=dtype or ast.unparse(k.value)[:40])
+        else:
+            raise ExplorerError("bad_keyword", field, name=k.arg, func=f"torch.{name}",
+                                allowed="requires_grad, dtype")
+    if name == "tensor":
+        if len(node.args) != 1:
+            raise ExplorerError("bad_argument", field, func="torch.tensor", detail="takes one list of numbers")
+        data = _data(node.args[0], field)
+        return TensorSpec("tensor", (data,), _data_shape(data, field), requires_grad, dtype)
+    args = [_data(a, field) for a in node.args]
+    if name in ("ones", "zeros", "rand", "randn"):
+        size = args[0] if len(args) == 1 and isinstance(args[0], tuple) else tuple(args)
+        shape = _size(size, field, name)
+        return TensorSpec(name, (shape,) if len(args) == 1 and isinstance(args[0], tuple) else shape,
+                          shape, requires_grad, dtype)
+    if name == "full":
+        if len(args) != 2 or not isinstance(args[0], tuple) or isinstance(args[1], tuple):
+            raise ExplorerError("bad_argument", field, func="torch.full", detail="takes a size like (2, 3) and a number")
+        return TensorSpec(name, (_size(args[0], field, name), args[1]), _size(args[0], field, name),
+                          requires_grad, dtype)
+    if any(isinstance(a, tuple) for a in args):
+        raise ExplorerError("bad_argument", field, func=f"torch.{name}", detail="takes numbers only")
+    if name == "eye":
+        if not 1 <= len(args) <= 2:
+            raise ExplorerError("bad_argument", field, func="torch.eye", detail="takes n or n, m")
+        shape = _size(tuple(args) if len(args) == 2 else (args[0], args[0]), field, name)
+        return TensorSpec(name, tuple(int(a) for a in args), shape, requires_grad, dtype)
+    if name == "arange":
+        if not 1 <= len(args) <= 3:
+            raise ExplorerError("bad_argument", field, func="torch.arange", detail="takes end, or start, end[, step]")
+        start, end, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
+        if step == 0:
+            raise ExplorerError("bad_argument", field, func="torch.arange", detail="step must not be 0")
+        n = max(0, math.ceil((end - start) / step))
+        if n > L.MAX_ELEMENTS:
+            raise ExplorerError("too_many_elements", field, what="this tensor", count=n, limit=L.MAX_ELEMENTS)
+        shape = tuple(torch.arange(*args).shape)     # bounded above; torch decides the exact count
+        return TensorSpec(name, tuple(args), shape, requires_grad, dtype)
+    if len(args) != 3 or not float(args[2]).is_integer() or args[2] < 0:    # linspace
+        raise ExplorerError("bad_argument", field, func="torch.linspace", detail="takes start, end, steps")
+    return TensorSpec(name, (args[0], args[1], int(args[2])), _size((args[2],), field, name), requires_grad, dtype)
+
+
+def _size(size, field, func) -> tuple[int, ...]:
+    if len(size) > L.MAX_DIMS:
+        raise ExplorerError("too_many_dims", field, what="this tensor", count=len(size), limit=L.MAX_DIMS)
+    if not all(not isinstance(s, tuple) and float(s).is_integer() and s >= 0 for s in size):
+        raise ExplorerError("bad_argument", field, func=f"torch.{func}", detail="sizes must be whole numbers >= 0")
+    shape = tuple(int(s) for s in size)
+    if math.prod(shape) > L.MAX_ELEMENTS:
+        raise ExplorerError("too_many_elements", field, what="this tensor", count=math.prod(shape),
+                            limit=L.MAX_ELEMENTS)
+    return shape
+
+
+# ---------------------------------------------------------------- interpretation
+
+_TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
+_PAIRWISE = {"+", "-", "*", "/", "**"}
+
+
+class Evaluator:
+    """Interprets a Program on tensors. With `check=True` (the dry run on the meta device) every
+    value's size is bounded and broadcasting that grows both operands is reported; `keep=True`
+    remembers every value computed, for the graph."""
+
+    def __init__(self, field: str = "loss", check: bool = False, keep: bool = False):
+        self.field, self.check, self.keep = field, check, keep
+        self.notes: list[tuple[str, dict]] = []
+        self.values: list[torch.Tensor] = []
+
+    def run(self, program: Program, env: dict) -> tuple[torch.Tensor, dict]:
+        env = dict(env)
+        named = {}
+        for name, expr in program.lines:
+            env[name] = named[name] = self.calc(expr, env)
+        return env[program.loss_name], named
+
+    def calc(self, e, env):
+        t = type(e)
+        if t is Ref:
+            return env[e.name]
+        if t is Num or t is Str:
+            return e.value
+        try:
+            out = self._calc(e, env)
+        except ExplorerError:
+            raise
+        except _TORCH_ERRORS as err:
+            raise ExplorerError("op_failed", self.field, op=_describe(e), detail=_clean(err)) from None
+        if isinstance(out, torch.Tensor):
+            if self.check:
+                self._bound(out, e)
+            if self.keep:
+                self.values.append(out)
+        return out
+
+    def _calc(self, e, env):
+        t = type(e)
+        if t is BinOp:
+            a, b = self.calc(e.left, env), self.calc(e.right, env)
+            if self.check:
+                self._check_pair(e.op, a, b)
+            return PYOPS[e.op](a, b)
+        if t is Unary:
+            v = self.calc(e.operand, env)
+            return -v if e.op == "-" else +v
+        if t is Call:
+            args = [self.calc(a, env) for a in e.args]
+            kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
+            kind, name = e.func.split(".")
+            if kind == "F":
+                return self._loss(name, args, kwargs, e.func)
+            if not isinstance(args[0], torch.Tensor):
+                raise ExplorerError("not_a_tensor", self.field, what=f"a number (in {e.func})")
+            if self.check and name == "matmul":
+                self._check_pair("@", *args)
+            return FUNCTIONS[name](*args, **kwargs)
+        if t is Method:
+            obj = self.calc(e.obj, env)
+            if not isinstance(obj, torch.Tensor):
+                raise ExplorerError("not_a_tensor", self.field, what=f"a number (before .{e.name}())")
+            args = [self.calc(a, env) for a in e.args]
+            kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
+            if self.check and e.name in ("matmul", "mm"):
+                self._check_pair("@", obj, args[0])
+            return getattr(obj, e.name)(*args, **kwargs)     # e.name is from METHODS, never user-chosen
+        if t is Attr:
+            obj = self.calc(e.obj, env)
+            if not isinstance(obj, torch.Tensor):
+                raise ExplorerError("not_a_tensor", self.field, what="a number (before .T)")
+            return obj.T
+        if t is Index:
+            obj = self.calc(e.obj, env)
+            if not isinstance(obj, torch.Tensor):
+                raise ExplorerError("not_a_tensor", self.field, what="a number (before [ ])")
+            return obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i for i in e.items)]
+        if t is LossModule:
+            return e
+        if t is Apply:
+            module = e.module if isinstance(e.module, LossModule) else env[e.module.name]
+            kwargs = {k: self.calc(v, env) for k, v in module.kwargs}
+            return self._loss(LOSS_CLASSES[module.cls], [self.calc(a, env) for a in e.args], kwargs,
+                              f"nn.{module.cls}()")
+        raise ExplorerError("not_allowed", self.field, what=type(e).__name__, allowed=_LOSS_HELP)
+
+    def _loss(self, name, args, kwargs, shown):
+        if not all(isinstance(a, torch.Tensor) for a in args):
+            raise ExplorerError("not_a_tensor", self.field, what=f"a number (in {shown})")
+        if self.check and args[0].shape != args[1].shape:
+            raise ExplorerError("loss_shape_mismatch", self.field, op=shown, left=tuple(args[0].shape),
+                                right=tuple(args[1].shape))
+        return LOSSES[name](*args, **kwargs)
+
+    def _check_pair(self, op, a, b):
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
+            if op == "@":
+                raise ExplorerError("bad_argument", self.field, func="@ / matmul", detail="needs tensors on both sides")
+            return
+        sa, sb = tuple(a.shape), tuple(b.shape)
+        if op == "@":
+            if a.dim() == 0 or b.dim() == 0 or sa[-1] != (sb[0] if b.dim() == 1 else sb[-2]):
+                raise ExplorerError("shape_mismatch", self.field, op="matrix multiplication @", left=sa, right=sb)
+            return
+        try:
+            out = tuple(torch.broadcast_shapes(sa, sb))
+        except RuntimeError:
+            raise ExplorerError("shape_mismatch", self.field, op=op, left=sa, right=sb) from None
+        if sa and sb and out != sa and out != sb:
+            self.notes.append(("broadcast", dict(op=op, left=sa, right=sb, out=out)))
+
+    def _bound(self, t, e):
+        n = t.numel()
+        if n > L.MAX_INTERMEDIATE:
+            raise ExplorerError("too_many_elements", self.field, what=_describe(e), count=n, limit=L.MAX_INTERMEDIATE)
+        if t.dim() > L.MAX_DIMS:
+            raise ExplorerError("too_many_dims", self.field, what=_describe(e), count=t.dim(), limit=L.MAX_DIMS)
+
+
+def _describe(e) -> str:
+    if isinstance(e, BinOp):
+        return f"'{e.op}'"
+    if isinstance(e, Call):
+        return e.func
+    if isinstance(e, Method):
+        return f".{e.name}()"
+    if isinstance(e, Apply):
+        return "the loss function"
+    if isinstance(e, Index):
+        return "indexing [ ]"
+    return type(e).__name__
+
+
+def _clean(err) -> str:
+    msg = str(err).split("\n")[0]
+    return msg[:200]
+
+
+# ---------------------------------------------------------------- back to text
+
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
+
+
+def to_source(e, prec: int = 0) -> str:
+    """Plain PyTorch source for a tree: used by export_script, so it must mean exactly the same."""
+    t = type(e)
+    if t is Num:
+        return f"({e.value!r})" if e.value < 0 and prec >= 3 else repr(e.value)
+    if t is Str:
+        return repr(e.value)
+    if t is Ref:
+        return e.name
+    if t is Unary:
+        s = e.op + to_source(e.operand, 3)
+        return f"({s})" if prec > 3 else s
+    if t is BinOp:
+        p = _PREC[e.op]
+        if e.op == "**":
+            s = f"{to_source(e.left, p + 1)} ** {to_source(e.right, p)}"
+        else:
+            s = f"{to_source(e.left, p)} {e.op} {to_source(e.right, p + 1)}"
+        return f"({s})" if p < prec else s
+    if t is Call:
+        return f"{e.func}({_args_src(e.args, e.kwargs)})"
+    if t is Method:
+        return f"{to_source(e.obj, 5)}.{e.name}({_args_src(e.args, e.kwargs)})"
+    if t is Attr:
+        return f"{to_source(e.obj, 5)}.T"
+    if t is Index:
+        items = ", ".join(str(i) if not isinstance(i, Slice) else
+                          ":".join("" if p is None else str(p) for p in (i.start, i.stop)) +
+                          (f":{i.step}" if i.step is not None else "") for i in e.items)
+        return f"{to_source(e.obj, 5)}[{items}]"
+    if t is LossModule:
+        return f"torch.nn.{e.cls}({_args_src((), e.kwargs)})"
+    if t is Apply:
+        return f"{to_source(e.module, 5)}({_args_src(e.args, ())})"
+    raise TypeError(t)
+
+
+def _args_src(args, kwargs) -> str:
+    parts = [to_source(a) if not isinstance(a, tuple) else "(" + ", ".join(to_source(x) for x in a) + ",)"
+             for a in args]
+    return ", ".join(parts + [f"{k}={to_source(v)}" for k, v in kwargs])
