@@ -118,7 +118,7 @@ def _train(p: Plan, env: dict) -> Run:
     ev = lang.Evaluator("loss")
     losses, grads = [], {n: [] for n in names}
     weights = {n: [env[n].detach().clone()] for n in names}
-    notes, diverged = list(p.notes), None
+    notes = list(p.notes)
     start = time.perf_counter()
     for epoch in range(1, exp.epochs + 1):
         if zero:
@@ -149,18 +149,33 @@ def _train(p: Plan, env: dict) -> Run:
             opt.step()
             for n, w in zip(names, params):
                 weights[n].append(w.detach().clone())
-        if not math.isfinite(losses[-1]) or not all(torch.isfinite(w).all() for w in params):
-            diverged = epoch
-            notes.append(Note("diverged", epoch=epoch))
+        if not math.isfinite(losses[-1]) or epoch % 64 == 0 and not all(torch.isfinite(w).all() for w in params):
             break
         if time.perf_counter() - start > L.TIME_BUDGET and epoch < exp.epochs:
             notes.append(Note("time_budget", done=epoch, epochs=exp.epochs, limit=L.TIME_BUDGET))
             break
-    history = History(names, torch.tensor(losses, dtype=torch.float64),
-                      {n: torch.stack(weights[n]) for n in names},
-                      {n: None if any(g is None for g in grads[n]) else torch.stack(grads[n]) for n in names})
+    losses = torch.tensor(losses, dtype=torch.float64)
+    weights = {n: torch.stack(weights[n]) for n in names}
+    grads = {n: None if any(g is None for g in grads[n]) else torch.stack(grads[n]) for n in names}
+    diverged = _first_non_finite(losses, weights)
+    if diverged is not None:
+        losses = losses[:diverged]
+        weights = {n: w[:diverged + 1] for n, w in weights.items()}
+        grads = {n: None if g is None else g[:diverged] for n, g in grads.items()}
+        notes = [n for n in notes if n.code != "time_budget"] + [Note("diverged", epoch=diverged)]
+    history = History(names, losses, weights, grads)
     data = {n: t for n, t in env.items() if n not in names}
     return Run(exp, p, history, data, tuple(notes), diverged)
+
+
+def _first_non_finite(losses, weights) -> int | None:
+    """The first epoch whose loss or updated weights are inf/nan, found once over the stacked run
+    rather than paid for with a check per epoch."""
+    bad = ~torch.isfinite(losses)
+    for w in weights.values():
+        bad |= ~torch.isfinite(w[1:].reshape(len(w) - 1, -1)).all(dim=1)
+    hits = bad.nonzero()
+    return int(hits[0]) + 1 if len(hits) else None
 
 
 def forward(p: Plan, env: dict):

@@ -1,0 +1,177 @@
+"""`python -m bench [--quick]`: time Autograd Explorer against the baselines it replaces.
+
+Each baseline runs in this same process, alternating with our side, so both see the same
+machine load and the ratio is meaningful even where absolute times are not. Only the work
+being compared is timed: building a fresh forward graph (which backward frees) happens
+outside the clock. The explorer modules are imported lazily so one missing piece leaves
+the other rows standing.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import io
+import statistics
+import sys
+import time
+
+import torch
+
+DEPTHS = (10, 100, 300)
+DEEP = 1000
+BATCH, WIDTH = 4, 8
+EPOCHS, LR, W0 = 500, 0.01, 10.0
+
+
+def mlp(depth: int):
+    """A tanh MLP `depth` layers deep; returns (loss, {name: leaf}) with every W_i, b_i a named leaf."""
+    g = torch.Generator().manual_seed(depth)
+    h = torch.randn(BATCH, WIDTH, generator=g)
+    params = {}
+    for i in range(depth):
+        W = (torch.randn(WIDTH, WIDTH, generator=g) / WIDTH ** 0.5).requires_grad_()
+        b = torch.zeros(WIDTH).requires_grad_()
+        params[f"W{i}"], params[f"b{i}"] = W, b
+        h = torch.tanh(h @ W + b)
+    return h.sum(), params
+
+
+def _timed(fn, arg) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        fn(arg)
+        return time.perf_counter() - t0
+    finally:
+        gc.enable()
+
+
+def compare(ours, base, setup, repeats: int, warmup: int = 1):
+    """Median seconds of `ours(setup())` and `base(setup())`, interleaved; a side that raises gives its error."""
+    times = {"ours": [], "base": []}
+    failed = {}
+    for i in range(warmup + repeats):
+        for side, fn in (("ours", ours), ("base", base)):
+            if fn is None or side in failed:
+                continue
+            try:
+                dt = _timed(fn, setup())
+            except Exception as e:  # noqa: BLE001 - the table reports it
+                failed[side] = e
+                continue
+            if i >= warmup:
+                times[side].append(dt)
+    return tuple(failed.get(s) or (statistics.median(times[s]) if times[s] else None) for s in ("ours", "base"))
+
+
+def trace_and_render(arg):
+    import explorer
+    from explorer.render import to_dot
+    loss, params = arg
+    return to_dot(explorer.trace_backward(loss, params))
+
+
+def trace_and_render_all(arg):
+    """As `trace_and_render`, but drawing every node, as torchviz does, instead of the default cap."""
+    import explorer
+    from explorer.render import to_dot
+    loss, params = arg
+    graph = explorer.trace_backward(loss, params)
+    return to_dot(graph, max_nodes=len(graph.nodes))
+
+
+def torchviz_source(arg):
+    from torchviz import make_dot
+    loss, params = arg
+    return make_dot(loss, params=params, show_attrs=True, show_saved=True).source
+
+
+def explorer_run(_):
+    import explorer
+    return explorer.run(explorer.PRESETS["multi_epoch"])
+
+
+def seed_loop(_, show: bool = True):
+    """The course's loop, verbatim but for its print going to a sink instead of the terminal."""
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        w = torch.tensor(10, requires_grad=True, dtype=torch.float)
+        for epoch in range(EPOCHS):
+            loss = w ** 2 + 20
+            if w.grad is not None:
+                w.grad.zero_()
+            loss.sum().backward()
+            if show:
+                print(f"当前轮次:{epoch + 1} 当前权重: {w.data},固定学习率:{0.01} 更新后梯度: {w.grad},下一个权重: {w.data - 0.01 * w.grad}")
+            w.data = w.data - 0.01 * w.grad
+    return w
+
+
+def seed_loop_quiet(arg):
+    return seed_loop(arg, show=False)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, BaseException):
+        if isinstance(v, RecursionError):
+            return "RecursionError"
+        msg = f"{type(v).__name__}: {v}"
+        return msg if len(msg) <= 60 else msg[:57] + "..."
+    return f"{v * 1e3:.2f} ms"
+
+
+def _ratio(ours, base) -> str:
+    if isinstance(ours, float) and isinstance(base, float) and base > 0:
+        return f"{ours / base:.2f}x"
+    return "-"
+
+
+def rows(quick: bool):
+    reps = 2 if quick else 7
+    for depth in DEPTHS:
+        ours, base = compare(trace_and_render, torchviz_source, lambda d=depth: mlp(d), reps)
+        yield f"graph: tanh MLP depth {depth} vs torchviz", ours, base
+    ours, base = compare(trace_and_render_all, torchviz_source, lambda: mlp(DEPTHS[-1]), reps)
+    yield f"graph: depth {DEPTHS[-1]}, every node drawn, vs torchviz", ours, base
+    ours, base = compare(trace_and_render, torchviz_source, lambda: mlp(DEEP), 1 if quick else 3, warmup=0)
+    yield f"graph: tanh MLP depth {DEEP} vs torchviz", ours, base
+
+    reps = 1 if quick else 5
+    ours, base = compare(explorer_run, seed_loop, lambda: None, reps)
+    yield f"train: multi_epoch ({EPOCHS} epochs) vs seed loop", ours, base
+    _, base = compare(None, seed_loop_quiet, lambda: None, reps)
+    yield "train: (same) vs seed loop without print", ours, base
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+
+    header = ("case", "ours", "baseline", "ours/baseline")
+    table = []
+    broken = False
+    for name, ours, base in rows(args.quick):
+        broken |= isinstance(ours, BaseException) or ours is None
+        table.append((name, _cell(ours), _cell(base), _ratio(ours, base)))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    widths = [max(len(r[i]) for r in (header, *table)) for i in range(4)]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    print(line(header))
+    print("| " + " | ".join("-" * w for w in widths) + " |")
+    for r in table:
+        print(line(r))
+    print(f"\nmedian wall time, torch {torch.__version__}, 1 thread"
+          f"{', --quick (few repeats)' if args.quick else ''}; ratio < 1 means we are faster.\n"
+          "`to_dot` draws at most 150 nodes by default (the rest become one summary node); "
+          "torchviz draws every node.")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""The engine against the course's printed numbers, plain torch, and its own exported script."""
+import math
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import explorer
+from explorer import Experiment, ExplorerError, PRESETS
+from explorer import limits
+
+
+def f32(x):
+    return torch.tensor(x, dtype=torch.float32)
+
+
+# ------------------------------------------------------------------ the seed course, bit for bit
+
+def test_seed_single_step():
+    run = explorer.run(PRESETS["single_step"])
+    h = run.history[0]
+    assert h.epoch == 1
+    assert torch.equal(h.params["w"], f32([10, 20]))
+    assert torch.equal(h.grads["w"], f32([40, 80]))
+    assert torch.equal(h.next_params["w"], f32([10, 20]) - 0.01 * f32([40, 80]))
+    assert h.next_params["w"].tolist() == [9.600000381469727, 19.200000762939453]   # prints as [9.6000, 19.2000]
+    assert h.loss == 1000.0
+    assert any(n.code == "loss_summed" for n in run.notes)
+
+
+def test_seed_multi_epoch_prints():
+    run = explorer.run(PRESETS["multi_epoch"])
+    assert len(run.history) == 500
+    first, last = run.history[0], run.history[499]
+    assert first.params["w"].item() == 10.0 and first.grads["w"].item() == 20.0
+    assert first.next_params["w"].item() == 9.800000190734863
+    assert last.epoch == 500
+    assert last.params["w"].item() == 0.000418612064095214
+    assert last.grads["w"].item() == 0.000837224128190428
+    assert last.next_params["w"].item() == 0.00041023982339538634
+
+
+def test_seed_multi_epoch_equals_the_course_loop():
+    w = torch.tensor(10, requires_grad=True, dtype=torch.float)
+    expected = []
+    for _ in range(500):
+        loss = w ** 2 + 20
+        if w.grad is not None:
+            w.grad.zero_()
+        loss.sum().backward()
+        expected.append((w.data.item(), w.grad.item(), (w.data - 0.01 * w.grad).item()))
+        w.data = w.data - 0.01 * w.grad
+    run = explorer.run(PRESETS["multi_epoch"])
+    got = [(h.params["w"].item(), h.grads["w"].item(), h.next_params["w"].item()) for h in run.history]
+    assert got == expected
+
+
+def test_seed_linear_layer_graph_and_grads():
+    run = explorer.run(PRESETS["linear_layer"])
+    g = run.graph
+    ops = [g.step(k) for k in range(1, g.steps + 1)]
+    labels = [n.label for n in ops]
+    assert labels[:3] == ["MseLossBackward0", "AddBackward0", "MmBackward0"] or \
+        labels[:2] == ["MseLossBackward0", "AddBackward0"]
+    assert {n.label for n in ops if n.kind == "op"} == {"MseLossBackward0", "AddBackward0", "MmBackward0"}
+    leaves = {n.label: n for n in g.nodes if n.kind == "leaf"}
+    assert set(leaves) == {"w", "b"} and all(n.op == "AccumulateGrad" for n in leaves.values())
+    mse, add, mm = (g.node(x) for x in ("MseLossBackward0", "AddBackward0", "MmBackward0"))
+    assert [g.node(e.src).label for e in g.inputs(mse.id)] == ["AddBackward0"]
+    assert {g.node(e.src).label for e in g.inputs(add.id)} == {"MmBackward0", "b"}
+    assert [g.node(e.src).label for e in g.inputs(mm.id)] == ["w"]
+    assert add.name == "z"
+    h = run.history[0]
+    wg, bg = h.grads["w"], h.grads["b"]
+    assert wg.shape == (5, 3) and bg.shape == (3,)
+    for row in wg:
+        assert torch.equal(row, bg)
+    assert torch.allclose(bg, f32([0.3498, -0.1134, -2.8108]), atol=2e-4)
+    assert torch.equal(leaves["w"].grad, wg) and torch.equal(leaves["b"].grad, bg)
+    data = {n.label for n in g.nodes if n.kind == "data"}
+    assert data == {"x", "y"}
+
+
+def test_linear_layer_with_course_random_tensors():
+    """The course's third example as typed: randn tensors from one seeded generator."""
+    exp = Experiment(tensors={"x": "torch.ones(2, 5)", "y": "torch.zeros(2, 3)",
+                              "w": "torch.randn(5, 3, requires_grad=True)", "b": "torch.randn(3, requires_grad=True)"},
+                     loss="loss_fn = torch.nn.MSELoss()\nz = x.matmul(w) + b\nloss = loss_fn(z, y)", seed=7)
+    run = explorer.run(exp)
+    torch.manual_seed(7)
+    w = torch.randn(5, 3, requires_grad=True)
+    b = torch.randn(3, requires_grad=True)
+    loss = torch.nn.MSELoss()(torch.ones(2, 5).matmul(w) + b, torch.zeros(2, 3))
+    loss.sum().backward()
+    assert torch.equal(run.history[0].grads["w"], w.grad) and torch.equal(run.history[0].grads["b"], b.grad)
+
+
+# ------------------------------------------------------------------ optimizers, accumulation, divergence
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_torch_optimizers_match_plain_torch(name):
+    exp = Experiment(tensors={"x": "[[1., 2.], [3., 4.], [5., 6.]]", "y": "[[1.], [2.], [3.]]",
+                              "w": "[[0.1], [-0.2]]", "b": "[0.]"}, trainable=("w", "b"),
+                     loss="loss = F.mse_loss(x @ w + b, y)", lr=0.01, epochs=25, optimizer=name)
+    run = explorer.run(exp)
+    x, y = f32([[1., 2.], [3., 4.], [5., 6.]]), f32([[1.], [2.], [3.]])
+    w, b = f32([[0.1], [-0.2]]).requires_grad_(), f32([0.]).requires_grad_()
+    opt = {"sgd": lambda p: torch.optim.SGD(p, lr=0.01),
+           "momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+           "adam": lambda p: torch.optim.Adam(p, lr=0.01)}[name]([w, b])
+    for h in run.history:
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(x @ w + b, y)
+        loss.backward()
+        assert h.loss == loss.item()
+        assert torch.equal(h.grads["w"], w.grad)
+        opt.step()
+        assert torch.equal(h.next_params["w"], w.detach()) and torch.equal(h.next_params["b"], b.detach())
+    assert len(run.history) == 25
+
+
+def test_forgetting_zero_grad_accumulates_like_torch():
+    run = explorer.run(PRESETS["forgot_zero_grad"])
+    w = torch.tensor(10.0, requires_grad=True)
+    for h in run.history:
+        (w ** 2 + 20).sum().backward()
+        assert h.grads["w"].item() == w.grad.item()
+        w.data = w.data - 0.01 * w.grad
+    zero = explorer.run(PRESETS["forgot_zero_grad"].replace(zero_grad=True))
+    assert run.history[1].grads["w"].item() > zero.history[1].grads["w"].item()
+    assert any(n.code == "accumulating" for n in run.notes)
+    # the graph of a later epoch shows the accumulated .grad on the leaf
+    g = run.graph_at(3)
+    assert g.node("w").grad.item() == run.history[2].grads["w"].item()
+
+
+def test_divergence_stops_and_records_the_epoch():
+    run = explorer.run(PRESETS["lr_too_large"])
+    assert run.diverged_at is not None and run.diverged_at == len(run.history) < 200
+    last = run.history[-1]
+    assert not math.isfinite(last.loss) or not torch.isfinite(last.next_params["w"]).all()
+    assert all(math.isfinite(h.loss) for h in run.history[:-1])
+    assert any(n.code == "diverged" and str(run.diverged_at) in n.en and str(run.diverged_at) in n.zh
+               for n in run.notes)
+
+
+def test_time_budget_stops_cleanly_and_keeps_epochs(monkeypatch):
+    monkeypatch.setattr(limits, "TIME_BUDGET", 0.0)
+    run = explorer.run(PRESETS["multi_epoch"])
+    assert len(run.history) == 1
+    assert run.history[0].next_params["w"].item() == 9.800000190734863
+    note = next(n for n in run.notes if n.code == "time_budget")
+    assert "500" in note.en and "500" in note.zh
+
+
+def test_unused_trainable_tensor_gets_no_gradient():
+    run = explorer.run(Experiment(tensors={"w": "[1., 2.]", "v": "[3.]"}, trainable=("w", "v"),
+                                  loss="(w ** 2).sum()", epochs=3))
+    assert run.history[0].grads["v"] is None
+    assert torch.equal(run.history[2].next_params["v"], f32([3.]))
+    assert any(n.code == "unused_trainable" and "v" in n.en for n in run.notes)
+
+
+def test_graph_at_each_epoch_shows_that_epochs_numbers():
+    run = explorer.run(PRESETS["multi_epoch"])
+    for k in (1, 2, 250, 500):
+        g = run.graph_at(k)
+        leaf = g.node("w")
+        assert leaf.value.item() == run.history[k - 1].params["w"].item()
+        assert leaf.grad.item() == run.history[k - 1].grads["w"].item()
+    with pytest.raises(ExplorerError) as e:
+        run.graph_at(501)
+    assert e.value.code == "bad_epoch"
+
+
+def test_bad_settings_are_explorer_errors():
+    base = PRESETS["single_step"]
+    cases = [dict(epochs=0), dict(epochs=limits.MAX_EPOCHS + 1), dict(lr=0.0), dict(lr=100.0),
+             dict(lr=float("nan")), dict(optimizer="rmsprop"), dict(seed=-1), dict(epochs=2.5),
+             dict(trainable=("nope",)), dict(tensors={}), dict(tensors={"1w": "1"})]
+    for change in cases:
+        with pytest.raises(ExplorerError) as e:
+            explorer.run(base.replace(**change))
+        assert e.value.en and e.value.zh and e.value.field
+
+
+def test_experiment_is_hashable_and_accepts_a_dict():
+    a = Experiment(tensors={"w": "[1.]"}, trainable=("w",), loss="w * 2")
+    b = Experiment(tensors=(("w", "[1.]"),), trainable="w", loss="w * 2")
+    assert a == b and hash(a) == hash(b)
+    with pytest.raises(Exception):
+        a.lr = 1
+
+
+# ------------------------------------------------------------------ export_script round trip
+
+NUM = re.compile(r"-?inf|nan|-?\d+(?:\.\d*)?(?:e[-+]?\d+)?")
+
+
+def _numbers(text):
+    return [float(x) for x in NUM.findall(text)]
+
+
+def _flat(t):
+    return t.flatten().tolist()
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+
+
+EXPORTED = {
+    "single_step": PRESETS["single_step"],
+    "multi_epoch": PRESETS["multi_epoch"],
+    "linear_layer": PRESETS["linear_layer"],
+    "mlp_adam": PRESETS["mlp"].replace(epochs=40),
+    "forgot_zero_grad": PRESETS["forgot_zero_grad"],
+    "lr_too_large": PRESETS["lr_too_large"],
+    "momentum_random": Experiment(tensors={"x": "torch.rand(4, 3)", "w": "torch.randn(3)", "t": "torch.arange(4)"},
+                                  trainable=("w",), loss="p = x @ w\nloss = ((p - t) ** 2).mean()",
+                                  lr=0.05, epochs=15, optimizer="momentum", seed=3),
+}
+
+
+def test_export_script_reproduces_history(tmp_path):
+    procs = {}
+    for name, exp in EXPORTED.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(explorer.export_script(exp), encoding="utf-8")
+        procs[name] = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    for name, p in procs.items():
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        run = explorer.run(EXPORTED[name])
+        lines = out.strip().splitlines()
+        assert len(lines) == len(run.history), name
+        for line, h in zip(lines, run.history):
+            head, *parts = line.split(" | ")
+            epoch, loss = _numbers(head)
+            assert epoch == h.epoch and _same([loss], [h.loss]), (name, line)
+            for part in parts:
+                pname = part.split(" ", 1)[0]
+                body = part.split(" ", 1)[1]
+                now, lr_and_grad, nxt = body.split("当前权重:")[1].split(",固定学习率:")[0], \
+                    body.split("更新后梯度:")[1].split(",下一个权重:")[0], body.split("下一个权重:")[1]
+                assert _same(_numbers(now), _flat(h.params[pname])), (name, pname, h.epoch)
+                assert _same(_numbers(lr_and_grad), _flat(h.grads[pname])), (name, pname, h.epoch)
+                assert _same(_numbers(nxt), _flat(h.next_params[pname])), (name, pname, h.epoch)
+
+
+def test_export_script_is_in_the_course_style():
+    src = explorer.export_script(PRESETS["single_step"])
+    assert "requires_grad=True" in src and "dtype=torch.float" in src
+    assert ".grad.zero_()" in src and ".sum().backward()" in src
+    assert "w.data = w.data - lr * w.grad" in src and "当前轮次" in src
+    assert "zero_()" not in explorer.export_script(PRESETS["forgot_zero_grad"])
