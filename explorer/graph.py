@@ -7,15 +7,18 @@ in which autograd ran the nodes.
 """
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field
 
 import torch
 
+_NOISE = re.compile(r"size|stride|options|layout|device|dtype|indices$|_numel|storage")
+
 KINDS = ("output", "op", "leaf", "data", "saved")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Node:
     id: str
     kind: str                      # one of KINDS
@@ -29,7 +32,7 @@ class Node:
     attrs: tuple[tuple[str, str], ...] = ()   # saved non-tensor arguments, e.g. exponent=2
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Edge:
     src: str                       # forward direction: the input ...
     dst: str                       # ... and the node that consumed it
@@ -72,18 +75,17 @@ class Graph:
         return [e for e in self.edges if e.src == node_id and e.kind == "flow"]
 
 
-_saved_attrs_cache: dict[type, tuple[str, ...]] = {}
+_saved_attrs_cache: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
-def _saved_attrs(fn) -> tuple[str, ...]:
+def _saved_attrs(fn) -> tuple[tuple[str, str], ...]:
+    """(attribute, argument) pairs of what this kind of node saves, without sizes and strides."""
     cls = type(fn)
-    if cls not in _saved_attrs_cache:
-        _saved_attrs_cache[cls] = tuple(a for a in dir(cls) if a.startswith("_saved_"))
-    return _saved_attrs_cache[cls]
-
-
-def _op_name(fn) -> str:
-    return type(fn).__name__
+    found = _saved_attrs_cache.get(cls)
+    if found is None:
+        found = _saved_attrs_cache[cls] = tuple(
+            (a, a[7:]) for a in dir(cls) if a.startswith("_saved_") and not _NOISE.search(a[7:]))
+    return found
 
 
 def _storage_key(t: torch.Tensor):
@@ -95,7 +97,6 @@ def _snap(t):
     return t.detach().clone() if isinstance(t, torch.Tensor) else None
 
 
-_NOISE = re.compile(r"size|stride|options|layout|device|dtype|indices$|_numel|storage")
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
 
@@ -113,138 +114,140 @@ def trace_backward(loss: torch.Tensor, tensors: dict[str, torch.Tensor] | None =
 
     `tensors` names the leaves and data tensors (`{"w": w, "x": x}`); `values` gives forward
     values of intermediate results - a dict `{name: tensor}` names them too; a list may mix
-    tensors and `(name, tensor)` pairs. Leaves' `.grad` accumulates exactly as after a plain `loss.backward()`.
+    tensors and `(name, tensor)` pairs. Leaves' `.grad` accumulates exactly as after a plain
+    `loss.backward()`. Leaf values are copied; other values share memory with the tensors given.
     """
     if not isinstance(loss, torch.Tensor) or loss.grad_fn is None:
         raise ValueError("trace_backward needs a tensor that requires grad (it has no grad_fn)")
-    tensors = tensors or {}
+    collecting = gc.isenabled()
+    gc.disable()                  # thousands of small objects and no cycles: collections only cost time
+    try:
+        return _trace(loss, tensors or {}, values, loss_name)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _trace(loss, tensors, values, loss_name) -> Graph:
     leaf_names = {id(t): n for n, t in tensors.items()}
-    data_keys = {_storage_key(t): n for n, t in tensors.items()}
     named = values.items() if isinstance(values, dict) else \
         (v if isinstance(v, tuple) else ("", v) for v in (values or ()))
     produced = {}          # (grad_fn, output_nr) -> (name, tensor)
+    value_names = {}       # storage key -> name, for named intermediates seen again as saved tensors
     for name, t in named:
         if isinstance(t, torch.Tensor) and t.grad_fn is not None:
             key = (t.grad_fn, t.output_nr)
             if name or key not in produced:
                 produced[key] = (name, t)
             if name:
-                data_keys.setdefault(_storage_key(t), name)
+                value_names.setdefault(_storage_key(t), name)
+    data_keys = None       # storage key -> name of a given tensor; built only if a saved tensor needs it
 
-    nodes: dict[str, dict] = {}
-    edges: list[dict] = []
-    fn_ids: dict = {}      # autograd Node -> our id
-    saved_ids: dict = {}   # storage key -> our id
+    out = Node("n0", "output", loss_name, tuple(loss.shape), loss.detach(), torch.ones_like(loss), 0)
+    nodes = [out]
+    edges = [Edge("n1", "n0", out.grad)]
+    slots = []             # (edge, fn, i): edge gets the i-th gradient fn sends
+    fn_nodes: dict = {}    # autograd Node -> our Node
+    leaf_ids = {}          # id(leaf tensor) -> our leaf Node
+    ops = []
 
-    def new_id():
-        return f"n{len(nodes)}"
+    def visit(fn) -> Node:
+        node = fn_nodes.get(fn)
+        if node is None:
+            op = type(fn).__name__
+            nid = f"n{len(nodes)}"
+            if op == "AccumulateGrad":
+                var = fn.variable
+                node = Node(nid, "leaf", leaf_names.get(id(var), "leaf"), tuple(var.shape), _snap(var), None, op=op)
+                leaf_ids[id(var)] = node
+            else:
+                name, t = produced.get((fn, 0), _NOTHING) if produced else _NOTHING
+                node = Node(nid, "op", op, None if t is None else tuple(t.shape),
+                            None if t is None else t.detach(), None, op=op, name=name)
+                ops.append(fn)
+            fn_nodes[fn] = node
+            nodes.append(node)
+        return node
 
-    out_id = new_id()
-    nodes[out_id] = dict(id=out_id, kind="output", label=loss_name, shape=tuple(loss.shape),
-                         value=_snap(loss), grad=torch.ones_like(loss).detach(), order=0)
-    root = loss.grad_fn
+    visit(loss.grad_fn)
+    i = 0
+    while i < len(ops):            # ops grows as the walk finds new nodes: breadth first, no recursion
+        fn = ops[i]
+        i += 1
+        dst = fn_nodes[fn].id
+        for slot, (nxt, _nr) in enumerate(fn.next_functions):
+            if nxt is not None:
+                e = Edge(visit(nxt).id, dst)
+                edges.append(e)
+                slots.append((e, fn, slot))
 
-    def visit(fn) -> str:
-        if fn in fn_ids:
-            return fn_ids[fn]
-        nid = new_id()
-        fn_ids[fn] = nid
-        if _op_name(fn) == "AccumulateGrad":
-            var = fn.variable
-            nodes[nid] = dict(id=nid, kind="leaf", label=leaf_names.get(id(var), "leaf"), op="AccumulateGrad",
-                              shape=tuple(var.shape), value=_snap(var), grad=None)
-        else:
-            name, t = produced.get((fn, 0), ("", None))
-            nodes[nid] = dict(id=nid, kind="op", label=_op_name(fn), op=_op_name(fn), name=name,
-                              shape=tuple(t.shape) if t is not None else None, value=_snap(t), grad=None)
-            stack.append(fn)
-        return nid
-
-    def _read_saved(fn, fid):
-        """Saved tensors become nodes (once each) or links to nodes already drawn; the rest are attrs."""
-        for attr in _saved_attrs(fn):
+    saved_nodes: dict = {}     # storage key -> Node
+    for fn in ops:
+        node = fn_nodes[fn]
+        attrs = []
+        for attr, arg in _saved_attrs(fn):
             try:
                 v = getattr(fn, attr)
             except RuntimeError:          # already freed by an earlier backward
                 continue
-            arg = attr[len("_saved_"):]
             if not isinstance(v, torch.Tensor):
-                if v is not None and not _NOISE.search(arg):
-                    yield arg, _REDUCTIONS.get(v, str(v)) if arg == "reduction" else _show_attr(v)
-                continue
-            if v.dim() == 0 and v.grad_fn is None and not v.requires_grad and _storage_key(v) not in data_keys:
-                yield arg, _show_attr(v.item())   # a Python number the student typed, e.g. the 2 in 2 * w
+                if v is not None:
+                    attrs.append((arg, _REDUCTIONS.get(v, str(v)) if arg == "reduction" else _show_attr(v)))
                 continue
             if arg == "result":           # the op's own output, kept for its derivative
-                if nodes[fid]["value"] is None:
-                    nodes[fid]["value"], nodes[fid]["shape"] = _snap(v), tuple(v.shape)
+                if node.value is None:
+                    node.value, node.shape = v.detach(), tuple(v.shape)
                 continue
-            sid = leaf_ids.get(id(v)) if v.grad_fn is None else fn_ids.get(v.grad_fn)
-            if sid is not None and nodes[sid]["kind"] == "op" and nodes[sid]["value"] is None:
-                nodes[sid]["value"], nodes[sid]["shape"] = _snap(v), tuple(v.shape)
-            if sid is None:
+            src = None
+            if v.grad_fn is not None:
+                src = fn_nodes.get(v.grad_fn)
+                if src is not None and src.value is None:
+                    src.value, src.shape = v.detach(), tuple(v.shape)
+            elif v.requires_grad:
+                src = leaf_ids.get(id(v))
+            if src is None:
                 key = _storage_key(v)
-                sid = saved_ids.get(key)
-                if sid is None:
-                    sid = saved_ids[key] = new_id()
+                src = saved_nodes.get(key)
+                if src is None:
+                    if data_keys is None:
+                        data_keys = {_storage_key(t): n for n, t in tensors.items()}
+                        data_keys.update(value_names)
                     name = data_keys.get(key, "")
-                    nodes[sid] = dict(id=sid, kind="data" if name else "saved", label=name or arg, name=name,
-                                      shape=tuple(v.shape), value=_snap(v), grad=None)
-            edges.append(dict(src=sid, dst=fid, kind="saved", label=arg))
+                    if not name and v.dim() == 0 and v.grad_fn is None:
+                        attrs.append((arg, _show_attr(v.item())))   # a number the student typed: the 2 in 2 * w
+                        continue
+                    src = saved_nodes[key] = Node(f"n{len(nodes)}", "data" if name else "saved", name or arg,
+                                                  tuple(v.shape), v.detach(), None, name=name)
+                    nodes.append(src)
+            edges.append(Edge(src.id, node.id, None, "saved", arg))
+        node.attrs = tuple(attrs)
 
-    stack: list = []
-    root_id = visit(root)
-    edges.append(dict(src=root_id, dst=out_id, slot=("root",)))
-    while stack:
-        fn = stack.pop()
-        for slot, (nxt, _nr) in enumerate(fn.next_functions):
-            if nxt is not None:
-                edges.append(dict(src=visit(nxt), dst=fn_ids[fn], slot=(fn, slot)))
-
-    leaf_ids = {id(fn.variable): nid for fn, nid in fn_ids.items() if nodes[nid]["kind"] == "leaf"}
-    for fn, fid in list(fn_ids.items()):
-        if nodes[fid]["kind"] == "op":
-            nodes[fid]["attrs"] = tuple(_read_saved(fn, fid))
-
-    sent: dict = {}        # (fn, slot) -> grad sent along that edge
-    order = iter(range(1, len(fn_ids) + 1))
-    handles = []
-
-    def watch(fn, nid):
-        def pre(grad_outputs):
-            nodes[nid]["order"] = next(order)
-            g = next((x for x in grad_outputs if x is not None), None)
-            nodes[nid]["received"] = _snap(g)
-
-        def post(grad_inputs, grad_outputs):
-            for slot, g in enumerate(grad_inputs):
-                sent[(fn, slot)] = _snap(g)
-        handles.append(fn.register_prehook(pre))
-        if nodes[nid]["kind"] == "op":
-            handles.append(fn.register_hook(post))
-
-    for fn, nid in fn_ids.items():
-        watch(fn, nid)
+    log: list = []         # (fn, grads it sent, grads it received), in the order autograd ran them
+    hooks = [fn.register_hook(lambda sent, received, fn=fn: log.append((fn, sent, received)))
+             for fn in fn_nodes]
     try:
         loss.backward(torch.ones_like(loss))
     finally:
-        for h in handles:
-            h.remove()
+        for h, fn in zip(hooks, fn_nodes):
+            if type(fn).__name__ == "AccumulateGrad":   # leaves outlive this graph: unhook them
+                h.remove()
+    sent = {}
+    for step, (fn, grads_sent, received) in enumerate(log, 1):
+        node = fn_nodes[fn]
+        node.order = step
+        node.grad = received[0] if received and received[0] is not None else \
+            next((g for g in received if g is not None), None)
+        sent[fn] = grads_sent
+    for fn, node in fn_nodes.items():
+        if node.kind == "leaf":
+            node.grad = _snap(fn.variable.grad)      # .grad changes with every later backward or step
+        elif node.shape is None and node.grad is not None:
+            node.shape = tuple(node.grad.shape)
+    # Gradients that flowed are ours to keep: while `log` held them autograd could not adopt one
+    # as a leaf's .grad or add into it in place, so they need no copy.
+    for e, fn, slot in slots:
+        e.grad = sent[fn][slot] if fn in sent else None
+    return Graph(nodes=tuple(nodes), edges=tuple(edges))
 
-    for fn, nid in fn_ids.items():
-        n = nodes[nid]
-        if n["kind"] == "leaf":
-            n["grad"] = _snap(fn.variable.grad)
-        else:
-            n["grad"] = n.get("received")
-            if n["shape"] is None and n["grad"] is not None:
-                n["shape"] = tuple(n["grad"].shape)
-    for e in edges:
-        slot = e.pop("slot", None)
-        if slot == ("root",):
-            e["grad"] = nodes[out_id]["grad"]
-        elif slot is not None:
-            e["grad"] = sent.get(slot)
-    for n in nodes.values():
-        n.pop("received", None)
-    return Graph(nodes=tuple(Node(**n) for n in nodes.values()), edges=tuple(Edge(**e) for e in edges))
+
+_NOTHING = ("", None)

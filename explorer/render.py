@@ -1,0 +1,368 @@
+"""Turn traced graphs and training histories into pictures: Graphviz DOT and Plotly figures.
+
+Everything here works on plain data (`explorer.graph.Graph`, history records), so the app,
+notebooks and tests all render the same way. The DOT is built only through `graphviz`, whose
+quoting keeps student-chosen names from ever breaking the source. Rendering runs on every
+slider move, so per-node work is a few string operations: small tensors go through one
+`tolist()`, large ones are summarised from their first few values, and torch's repr is never used.
+"""
+from __future__ import annotations
+
+from html import escape
+
+import graphviz
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+WORDS = {
+    "en": dict(value="value", grad="grad", shape="shape", scalar="scalar", saved="saved",
+               more="… {n} more nodes (limit {limit})", loss="Loss", epoch="Epoch",
+               params="Parameters", grads="Gradients", abs_grads="|gradient|", param_value="value",
+               omitted="{n} more omitted (limit {limit})", nonfinite="{n} non-finite values not shown",
+               note="{title} ({note})"),
+    "zh": dict(value="值", grad="梯度", shape="形状", scalar="标量", saved="保存的张量",
+               more="… 还有 {n} 个节点未显示(上限 {limit})", loss="损失", epoch="轮次",
+               params="参数", grads="梯度", abs_grads="|梯度|", param_value="值",
+               omitted="另有 {n} 条未显示,上限 {limit}", nonfinite="{n} 个非有限值未显示",
+               note="{title}({note})"),
+}
+
+# (light fill, stronger fill once backward has passed the node); chosen to stay distinct on projectors
+PALETTE = {
+    "leaf": ("#d3f9d8", "#8ce99a"),
+    "op": ("#e7f0fb", "#a5c8f0"),
+    "output": ("#fff3bf", "#ffd43b"),
+    "data": ("#f1f3f5", "#ced4da"),
+    "saved": ("#ffe8cc", "#ffc078"),
+}
+CURRENT = "#e8590c"
+PENDING = "#adb5bd"
+FONT = "Helvetica,Arial,sans-serif"
+SMALL_NUMEL = 6
+SUMMARY_HEAD = 3
+
+
+def _words(lang: str) -> dict:
+    return WORDS.get(lang, WORDS["en"])
+
+
+# ---------------------------------------------------------------- number formatting
+
+def _num(v) -> str:
+    if isinstance(v, float):
+        s = format(v, ".4g")
+        if "e" in s:
+            s = s.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+        return s
+    return str(v)
+
+
+def _nested(v) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join([_nested(x) for x in v]) + "]"
+    return _num(v)
+
+
+def _shape(shape) -> str:
+    return str(tuple(shape))
+
+
+def fmt_tensor(t: torch.Tensor | None) -> str:
+    """Numbers of a small tensor (4 significant digits), else its first few values and "…".
+
+    One `tolist()` per tensor keeps this in microseconds where torch's repr takes far longer.
+    The result is only digits, brackets and words like nan, so it goes into HTML labels unescaped.
+    """
+    if t is None:
+        return "—"
+    n = t.numel()
+    if n <= SMALL_NUMEL:
+        return _nested(t.tolist())
+    try:
+        head = t.numpy().ravel()[:SUMMARY_HEAD].tolist()
+    except (TypeError, RuntimeError):
+        head = t.reshape(-1)[:SUMMARY_HEAD].tolist()
+    return "[" + ", ".join([_num(x) for x in head]) + ", …]"
+
+
+def _edge_label(t: torch.Tensor | None) -> str | None:
+    """The gradient an edge carries if it is small, else just its shape (HTML-quoted: cheaper in graphviz)."""
+    if t is None:
+        return None
+    if t.numel() <= SMALL_NUMEL:
+        return "<" + _nested(t.tolist()) + ">"
+    return "<" + _shape(t.shape) + ">"
+
+
+# ---------------------------------------------------------------- DOT
+
+def _visible(graph, max_nodes: int):
+    """Nodes closest to the loss (lowest backward order) up to the cap, so the picture still starts at the loss.
+
+    Data and saved nodes have no order of their own: they ride along with the earliest op that uses them.
+    """
+    nodes = graph.nodes
+    if len(nodes) <= max_nodes:
+        return nodes, None
+    big = len(nodes) + 1
+    rank = {n.id: (n.order if n.order is not None else big) for n in nodes}
+    for e in graph.edges:
+        if e.kind == "saved":
+            o = rank.get(e.dst, big)
+            if o < rank[e.src]:
+                rank[e.src] = o
+    kind_rank = {"output": 0, "op": 1, "leaf": 2, "data": 3, "saved": 4}
+    keep = sorted(nodes, key=lambda n: (rank[n.id], kind_rank.get(n.kind, 5)))[:max_nodes]
+    return keep, len(nodes) - len(keep)
+
+
+def _label(n, w: dict, small: int, hide_grad: bool) -> str:
+    sm = f'<font point-size="{small}">'
+    if n.kind == "op":
+        head = f"<b>{escape(n.name)}</b> = {escape(n.label)}" if n.name else f"<b>{escape(n.label)}</b>"
+    elif n.kind == "leaf":
+        head = f"<b>{escape(n.label)}</b> {sm}{escape(n.op or 'AccumulateGrad')}</font>"
+    elif n.kind == "saved":
+        head = f"<b>{escape(n.label)}</b> {sm}{w['saved']}</font>"
+    else:
+        head = f"<b>{escape(n.label)}</b>"
+    rows = [f"<tr><td>{head}</td></tr>"]
+    if n.attrs:
+        text = ", ".join(f"{k}={v if len(v) <= 30 else v[:29] + '…'}" for k, v in n.attrs)
+        rows.append(f'<tr><td>{sm}{escape(text)}</font></td></tr>')
+    rows.append("<hr/>")
+    if n.shape is not None:
+        rows.append(f'<tr><td align="left">{w["shape"]} {_shape(n.shape) if n.shape else w["scalar"]}</td></tr>')
+    if n.value is not None:
+        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value)}</td></tr>')
+    if n.kind in ("op", "leaf", "output"):
+        g = "?" if hide_grad else fmt_tensor(n.grad)
+        rows.append(f'<tr><td align="left">{w["grad"]} {g}</td></tr>')
+    return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
+
+
+def to_dot(graph, step: int | None = None, *, max_nodes: int = 150, projection: bool = False,
+           lang: str = "en") -> str:
+    """DOT source for a traced graph, left to right from leaves to the loss.
+
+    `step=k` replays backward: nodes autograd has run (order <= k) are filled stronger, step k
+    itself gets a thick orange border, and nodes not reached yet hide their gradient, so the
+    student sees gradients arrive one step at a time. Graphs above `max_nodes` keep the nodes
+    nearest the loss plus one summary node, so a 1000-layer network stays readable and fast.
+
+    Styles live in anonymous subgraphs' defaults (one per kind and step state), so each node and
+    edge is a single graphviz call with no per-item attributes: graphviz's attribute quoting
+    costs more than everything else here.
+    """
+    w = _words(lang)
+    fs = 18 if projection else 11
+    small = fs - 3 if projection else fs - 2
+    pen = 2 if projection else 1
+    max_nodes = max(1, int(max_nodes))
+
+    dot = graphviz.Digraph(
+        "autograd",
+        graph_attr=dict(rankdir="LR", bgcolor="white", nodesep="0.25", ranksep="0.4", fontname=FONT),
+        node_attr=dict(shape="box", style="rounded,filled", fontname=FONT, fontsize=str(fs),
+                       penwidth=str(pen), color="#495057", margin="0.08,0.04"),
+        edge_attr=dict(fontname=FONT, fontsize=str(small), fontcolor="#a61e4d", color="#495057",
+                       penwidth=str(pen), arrowsize="0.8" if projection else "0.6"),
+    )
+
+    nodes, omitted = _visible(graph, max_nodes)
+    order = {n.id: n.order for n in nodes}
+
+    groups: dict[tuple[str, str], list] = {}
+    for n in nodes:
+        o = n.order
+        state = ("normal" if step is None or o is None else
+                 "done" if o < step else "current" if o == step else "pending")
+        groups.setdefault((n.kind, state), []).append((n.id, _label(n, w, small, state == "pending")))
+    for (kind, state), members in groups.items():
+        light, strong = PALETTE.get(kind, PALETTE["data"])
+        style = {"normal": dict(fillcolor=light),
+                 "done": dict(fillcolor=strong, penwidth=str(pen + 1)),
+                 "current": dict(fillcolor=strong, color=CURRENT, penwidth=str(3 + 2 * (pen - 1))),
+                 "pending": dict(fillcolor=light, color=PENDING, fontcolor="#868e96")}[state]
+        with dot.subgraph() as sub:
+            sub.attr("node", **style)
+            for nid, label in members:
+                sub.node(nid, label)
+
+    flow_pairs = set()
+    saved: dict[tuple[str, str], list[str]] = {}
+    cut_dsts: list[str] = []
+    now: list = []
+    later: list = []
+    for e in graph.edges:
+        if e.dst not in order:
+            continue
+        if e.src not in order:
+            cut_dsts.append(e.dst)
+            continue
+        if e.kind == "saved":
+            saved.setdefault((e.src, e.dst), []).append(e.label)
+            continue
+        flow_pairs.add((e.src, e.dst))
+        d = order[e.dst]
+        if step is None or d is None or d < step:
+            dot.edge(e.src, e.dst, _edge_label(e.grad))
+        elif d == step:
+            now.append(e)
+        else:
+            later.append(e)
+    if now:
+        with dot.subgraph() as sub:
+            sub.attr("edge", color=CURRENT, fontcolor=CURRENT, penwidth=str(pen + 1))
+            for e in now:
+                sub.edge(e.src, e.dst, _edge_label(e.grad))
+    if later:
+        with dot.subgraph() as sub:
+            sub.attr("edge", color=PENDING)
+            for e in later:
+                sub.edge(e.src, e.dst)
+    kept_saved = [(pair, labels) for pair, labels in saved.items() if pair not in flow_pairs]
+    if kept_saved:
+        with dot.subgraph() as sub:
+            sub.attr("edge", style="dashed", color="#868e96", fontcolor="#868e96")
+            for (src, dst), labels in kept_saved:
+                sub.edge(src, dst, "<" + escape(", ".join(dict.fromkeys(labels))) + ">")
+
+    if omitted:
+        more = "more"
+        while more in order:
+            more = "_" + more
+        with dot.subgraph() as sub:
+            sub.attr("edge", style="dashed", color=PENDING)
+            sub.node(more, w["more"].format(n=omitted, limit=max_nodes), style="dashed,rounded",
+                     fillcolor="white", fontcolor="#495057")
+            for dst in dict.fromkeys(cut_dsts):
+                sub.edge(more, dst)
+    return dot.source
+
+
+# ---------------------------------------------------------------- Plotly
+
+def _layout(fig: go.Figure, title: str, y_title: str, w: dict, *, log_y: bool, projection: bool):
+    fs = 20 if projection else 13
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=fs + 4)),
+        xaxis=dict(title=dict(text=w["epoch"])),
+        yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
+        font=dict(size=fs),
+        template="plotly_white",
+        hovermode="x unified",
+        margin=dict(l=60, r=20, t=60, b=50),
+    )
+
+
+def _finite(y: np.ndarray, log_y: bool) -> np.ndarray:
+    """Non-finite (and, on a log axis, non-positive) values become gaps instead of breaking the plot."""
+    ok = np.isfinite(y)
+    if log_y:
+        ok &= y > 0
+    return y if ok.all() else np.where(ok, y, np.nan)
+
+
+def _scatter_cls(n: int):
+    return go.Scattergl if n > 1000 else go.Scatter
+
+
+def _mark(fig: go.Figure, mark_epoch, projection: bool):
+    if mark_epoch is not None:
+        fig.add_vline(x=mark_epoch, line=dict(color=CURRENT, width=3 if projection else 2, dash="dash"))
+
+
+def loss_figure(history, *, mark_epoch: int | None = None, log_y: bool = False, projection: bool = False,
+                lang: str = "en") -> go.Figure:
+    """Loss per epoch; `mark_epoch` pins the epoch the rest of the page is showing."""
+    w = _words(lang)
+    n = len(history)
+    x = np.fromiter((r.epoch for r in history), dtype=np.int64, count=n)
+    y = np.fromiter((float(r.loss) for r in history), dtype=np.float64, count=n)
+    raw_bad = int(n - np.isfinite(y).sum())
+    y = _finite(y, log_y)
+    width = 4 if projection else 2
+    fig = go.Figure()
+    fig.add_trace(_scatter_cls(n)(x=x, y=y, mode="lines", name=w["loss"], line=dict(width=width),
+                                  connectgaps=False))
+    if mark_epoch is not None:
+        hit = np.nonzero(x == mark_epoch)[0]
+        if hit.size and np.isfinite(y[hit[0]]):
+            fig.add_trace(go.Scatter(x=[mark_epoch], y=[y[hit[0]]], mode="markers", showlegend=False,
+                                     name=w["loss"], marker=dict(color=CURRENT, size=14 if projection else 9)))
+    _mark(fig, mark_epoch, projection)
+    title = w["note"].format(title=w["loss"], note=w["nonfinite"].format(n=raw_bad)) if raw_bad else w["loss"]
+    _layout(fig, title, w["loss"], w, log_y=log_y, projection=projection)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def _element_names(name: str, shape, count: int) -> list[str]:
+    if len(shape) == 0:
+        return [name]
+    if len(shape) == 1:
+        return [f"{name}[{i}]" for i in range(count)]
+    idx = np.unravel_index(np.arange(count), shape)
+    return [f"{name}[{','.join(str(int(a[j])) for a in idx)}]" for j in range(count)]
+
+
+def _series(history, attr: str, name: str, count: int, numel: int, dtype) -> np.ndarray:
+    """(epochs, count) array of the first `count` elements of one tensor; a missing grad is a gap."""
+    rows = []
+    nan = None
+    for r in history:
+        t = getattr(r, attr).get(name)
+        if t is None:
+            if nan is None:
+                nan = torch.full((count,), float("nan"), dtype=dtype)
+            rows.append(nan)
+            continue
+        t = t.detach().reshape(-1)
+        rows.append(t if numel == count else t[:count])
+    return torch.stack(rows).to(torch.float64).numpy()
+
+
+def tensor_figure(history, which: str = "params", *, mark_epoch: int | None = None, log_y: bool = False,
+                  projection: bool = False, lang: str = "en", max_traces: int = 12) -> go.Figure:
+    """One line per element of every trainable tensor, to watch parameters settle or gradients vanish.
+
+    Lines beyond `max_traces` are left out (the title says how many) so big tensors stay legible.
+    On a log axis gradients are plotted as absolute values, since their sign is what flips.
+    """
+    if which not in ("params", "grads"):
+        raise ValueError(f"which must be 'params' or 'grads', not {which!r}")
+    w = _words(lang)
+    n = len(history)
+    fig = go.Figure()
+    title = w[which]
+    if which == "grads":
+        y_title = w["abs_grads"] if log_y else w["grads"]
+    else:
+        y_title = w["param_value"]
+    if n:
+        x = np.fromiter((r.epoch for r in history), dtype=np.int64, count=n)
+        first = history[0].params
+        cls = _scatter_cls(n)
+        width = 4 if projection else 2
+        budget = max(0, int(max_traces))
+        total = 0
+        for name, t0 in first.items():
+            numel = t0.numel()
+            total += numel
+            count = min(numel, budget)
+            if count == 0:
+                continue
+            budget -= count
+            ys = _series(history, which, name, count, numel, t0.dtype)
+            if which == "grads" and log_y:
+                ys = np.abs(ys)
+            for label, col in zip(_element_names(name, tuple(t0.shape), count), ys.T):
+                fig.add_trace(cls(x=x, y=_finite(col, log_y), mode="lines", name=label, line=dict(width=width)))
+        shown = len(fig.data)
+        if total > shown:
+            title = w["note"].format(title=title, note=w["omitted"].format(n=total - shown, limit=max_traces))
+    _mark(fig, mark_epoch, projection)
+    _layout(fig, title, y_title, w, log_y=log_y, projection=projection)
+    return fig
