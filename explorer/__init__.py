@@ -3,6 +3,10 @@
 text -> lang (safe language) -> experiment (validated) -> engine (train) -> graph (grad_fn as data)
 -> render (DOT, plotly) -> ui (Streamlit, in explorer/ui only).
 """
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")     # many sessions share one box: one thread each
+
 from .engine import Epoch, Run, run
 from .errors import ExplorerError, Note
 from .experiment import OPTIMIZERS, Experiment, plan

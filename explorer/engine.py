@@ -7,19 +7,16 @@ the recorded weights (the same float32 ops on the same inputs) and traces that.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+import torch
 
-import torch  # noqa: E402
-
-from . import lang  # noqa: E402
-from . import limits as L  # noqa: E402
-from .errors import ExplorerError, Note  # noqa: E402
-from .experiment import Experiment, Plan, plan  # noqa: E402
-from .graph import Graph, trace_backward  # noqa: E402
+from . import lang
+from . import limits as L
+from .errors import ExplorerError, Note
+from .experiment import Experiment, Plan, plan
+from .graph import Graph, trace_backward
 
 torch.set_num_threads(1)
 
