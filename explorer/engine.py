@@ -6,8 +6,8 @@ the recorded weights (the same float32 ops on the same inputs) and traces that.
 """
 from __future__ import annotations
 
-import math
 import time
+from math import isfinite
 from dataclasses import dataclass, field
 
 import torch
@@ -111,8 +111,8 @@ def _train(p: Plan, env: dict) -> Run:
     names = p.trainable
     params = [env[n] for n in names]
     opt = _optimizer(exp, params)
-    lr, zero, program, summed = exp.lr, exp.zero_grad, p.program, p.summed
-    ev = lang.Evaluator("loss")
+    lr, zero, summed = exp.lr, exp.zero_grad, p.summed
+    forward_pass = lang.compile_program(p.program)
     losses, grads = [], {n: [] for n in names}
     weights = {n: [env[n].detach().clone()] for n in names}
     notes = list(p.notes)
@@ -126,13 +126,14 @@ def _train(p: Plan, env: dict) -> Run:
                     if w.grad is not None:
                         w.grad.zero_()
         try:
-            loss, _ = ev.run(program, env)
+            loss = forward_pass(env)
             total = loss.sum() if summed else loss
             total.backward()
-        except ExplorerError as e:
+        except lang.TORCH_ERRORS as e:      # e.g. binary_cross_entropy of a value outside [0, 1]
+            detail = lang.clean_error(e)
             if epoch == 1:
-                raise
-            notes.append(Note("stopped_error", epoch=epoch, detail=e.en))
+                raise ExplorerError("op_failed", "loss", op="the loss", detail=detail) from None
+            notes.append(Note("stopped_error", epoch=epoch, detail=detail))
             break
         losses.append(total.item())
         for n, w in zip(names, params):
@@ -146,8 +147,8 @@ def _train(p: Plan, env: dict) -> Run:
             opt.step()
             for n, w in zip(names, params):
                 weights[n].append(w.detach().clone())
-        if not math.isfinite(losses[-1]) or epoch % 64 == 0 and not all(torch.isfinite(w).all() for w in params):
-            break
+        if not isfinite(losses[-1]) or epoch % 32 == 0 and not all(torch.isfinite(w).all() for w in params):
+            break                                    # the exact first bad epoch is found below
         if time.perf_counter() - start > L.TIME_BUDGET and epoch < exp.epochs:
             notes.append(Note("time_budget", done=epoch, epochs=exp.epochs, limit=L.TIME_BUDGET))
             break

@@ -28,7 +28,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "「{field}」:'.{name}()' 不是允许的张量方法。允许的有:{allowed}。"),
     "bad_keyword": ("'{field}': keyword '{name}' is not allowed for {func}. Allowed: {allowed}.",
                     "「{field}」:{func} 不接受关键字参数 '{name}'。允许的有:{allowed}。"),
-    "bad_argument": ("'{field}': {func} {detail}.", "「{field}」:{func} {detail}。"),
+    "bad_argument": ("'{field}': {func} {detail}.", "「{field}」:{func} 的参数有误:{detail}。"),
+    "history_too_large": ("This run would record {count} numbers (epochs × trainable elements × 2), the limit is "
+                          "{limit}: use fewer epochs or smaller trainable tensors.",
+                          "本次运行要记录 {count} 个数(轮次 × 可训练元素数 × 2),上限是 {limit}:请减少轮次或缩小可训练张量。"),
     "bad_name": ("'{name}' cannot be used as a name: use letters, digits and _ (not starting with a digit "
                  "or _), at most {limit} characters, and not a function name.",
                  "'{name}' 不能用作名字:只能用字母、数字和下划线(不能以数字或下划线开头),最多 {limit} 个字符,且不能是函数名。"),
@@ -90,15 +93,22 @@ class ExplorerError(ValueError):
     def __init__(self, code: str, field: str | None = None, **details):
         self.code, self.field, self.details = code, field, details
         en, zh = MESSAGES[code]
-        values = {"field": field or "", **{k: _show(v) for k, v in details.items()}}
-        self.en, self.zh = en.format(**values), zh.format(**values)
+        self.en = en.format(field=field or "", **{k: _show(v, "en") for k, v in details.items()})
+        self.zh = zh.format(field=field or "", **{k: _show(v, "zh") for k, v in details.items()})
         super().__init__(self.en)
 
     def message(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en
 
 
-def _show(value) -> str:
+class Bi(tuple):
+    """A detail worded in both languages: Bi(("English", "中文"))."""
+    __slots__ = ()
+
+
+def _show(value, lang: str = "en") -> str:
+    if isinstance(value, Bi):
+        return value[1] if lang == "zh" else value[0]
     if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
         return "[" + ", ".join(map(str, value)) + "]"      # as torch.Size([2, 3]) prints it
     return str(value)
@@ -137,8 +147,8 @@ class Note:
     def __init__(self, code: str, **details):
         self.code, self.details = code, details
         en, zh = NOTES[code]
-        values = {k: _show(v) for k, v in details.items()}
-        self.en, self.zh = en.format(**values), zh.format(**values)
+        self.en = en.format(**{k: _show(v, "en") for k, v in details.items()})
+        self.zh = zh.format(**{k: _show(v, "zh") for k, v in details.items()})
 
     def message(self, lang: str = "en") -> str:
         return self.zh if lang == "zh" else self.en

@@ -31,10 +31,17 @@ class Experiment:
 
     def __post_init__(self):
         t = self.tensors
-        pairs = t.items() if isinstance(t, dict) else t
-        object.__setattr__(self, "tensors", tuple(tuple(p) for p in pairs))
-        tr = (self.trainable,) if isinstance(self.trainable, str) else self.trainable
-        object.__setattr__(self, "trainable", tuple(tr))
+        try:
+            pairs = tuple(tuple(p) for p in (t.items() if isinstance(t, dict) else t))
+        except TypeError:
+            pairs = ((t,),)                       # plan() explains what is wrong
+        object.__setattr__(self, "tensors", pairs)
+        tr = self.trainable
+        try:
+            tr = (tr,) if isinstance(tr, str) else tuple(tr)
+        except TypeError:
+            tr = (tr,)
+        object.__setattr__(self, "trainable", tr)
 
     def replace(self, **changes) -> "Experiment":
         return replace(self, **changes)
@@ -81,7 +88,7 @@ def plan(exp: Experiment) -> Plan:
             raise ExplorerError("duplicate_name", "tensors", name=name)
         specs[name] = lang.parse_tensor(text, tensor_field(name), name)
     for name in exp.trainable:
-        if name not in specs:
+        if not isinstance(name, str) or name not in specs:
             raise ExplorerError("unknown_trainable", "trainable", name=name)
     trainable = tuple(n for n, s in specs.items() if n in exp.trainable or s.requires_grad)
     for name, spec in specs.items():
@@ -91,6 +98,9 @@ def plan(exp: Experiment) -> Plan:
             notes.append(Note("int_data", name=name, dtype=spec.dtype[4:]))
     if not trainable:
         raise ExplorerError("no_trainable", "trainable")
+    recorded = 2 * exp.epochs * sum(math.prod(specs[n].shape) for n in trainable)
+    if recorded > L.MAX_HISTORY:
+        raise ExplorerError("history_too_large", "epochs", count=recorded, limit=L.MAX_HISTORY)
     program = lang.parse_loss(exp.loss, "loss", tuple(specs))
     loss, dry_notes = _dry_run(program, specs, trainable)
     used = program.refs()

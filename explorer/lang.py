@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from . import limits as L
-from .errors import ExplorerError
+from .errors import Bi, ExplorerError
 
 # ---------------------------------------------------------------- the tree
 
@@ -163,12 +163,23 @@ _READABLE = {
     "AugAssign": "+= style assignment", "AnnAssign": "annotations", "Starred": "*args",
     "Dict": "a dict", "Set": "a set", "List": "a list", "Await": "await", "Yield": "yield",
     "NamedExpr": ":=", "Bytes": "bytes", "Pass": "pass", "Break": "break", "Continue": "continue",
+    "Expr": "a line without a name (only the last line may be a bare expression; write name = expression)",
+    "BinOp": "arithmetic", "UnaryOp": "this operator", "Constant": "this value", "Subscript": "indexing",
+    "Tuple": "a tuple", "Call": "this call", "Attribute": "this attribute", "Assign": "this assignment",
+    "Match": "match", "TryStar": "try", "AsyncFunctionDef": "def", "AsyncFor": "a loop", "AsyncWith": "with",
+    "YieldFrom": "yield",
 }
-_LOSS_HELP = ("Allowed: numbers, your tensor names, + - * / ** @, ( ), indexing like z[0] or z[:, 1], "
-              "functions such as torch.relu(z) or F.mse_loss(z, y), methods such as z.sum(), "
-              "and lines of the form name = expression.")
-_TENSOR_HELP = ("A tensor is a number, a nested list like [[1, 2], [3, 4]], or one of "
-                "torch.tensor/ones/zeros/rand/randn/full/eye/arange/linspace with number arguments.")
+_LOSS_HELP = Bi((
+    "Allowed: numbers, your tensor names, + - * / ** @, ( ), indexing like z[0] or z[:, 1], "
+    "functions such as torch.relu(z) or F.mse_loss(z, y), methods such as z.sum(), "
+    "and lines of the form name = expression.",
+    "允许的写法:数字、你的张量名、+ - * / ** @、( )、索引如 z[0] 或 z[:, 1]、函数如 torch.relu(z) 或 "
+    "F.mse_loss(z, y)、方法如 z.sum(),以及「名字 = 表达式」形式的多行。"))
+_TENSOR_HELP = Bi((
+    "A tensor is a number, a nested list like [[1, 2], [3, 4]], or one of "
+    "torch.tensor/ones/zeros/rand/randn/full/eye/arange/linspace with number arguments.",
+    "张量可以是一个数、嵌套列表如 [[1, 2], [3, 4]],或者参数为数字的 "
+    "torch.tensor/ones/zeros/rand/randn/full/eye/arange/linspace。"))
 
 
 # ---------------------------------------------------------------- text checks
@@ -190,7 +201,7 @@ def _check_text(text, field: str, help_text: str) -> None:
 
 def _without_comments(text: str, field: str) -> str:
     """Comments may be in any language (the course's are Chinese); code must be ASCII."""
-    lines = text.splitlines(keepends=True)
+    lines = io.StringIO(text).readlines()     # the lines tokenize numbers (splitlines also splits at \r)
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.COMMENT:
@@ -210,6 +221,8 @@ def _parse(text: str, field: str, help_text: str) -> ast.Module:
         raise ExplorerError("syntax", field, detail=f"{e.msg} (line {e.lineno})") from None
     except (ValueError, RecursionError, MemoryError) as e:
         raise ExplorerError("syntax", field, detail=str(e) or type(e).__name__) from None
+    if not tree.body:
+        raise ExplorerError("empty", field)
     count, stack = 0, [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -241,7 +254,7 @@ def check_name(name, field: str = "name") -> str:
 def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> Program:
     """Loss text -> Program. `known` are the tensor names; each line may only use names defined before it."""
     tree = _parse(text, field, _LOSS_HELP)
-    defined, modules, lines = set(known), set(), []
+    defined, modules, consts, lines = set(known), set(), {}, []
     for i, stmt in enumerate(tree.body):
         last = i == len(tree.body) - 1
         if isinstance(stmt, ast.Assign):
@@ -258,11 +271,15 @@ def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> P
             name, value = "loss", stmt.value
         else:
             _reject(stmt, field)
-        expr = _Expr(field, defined, modules).build(value)
+        expr = _Expr(field, defined, modules, consts).build(value)
         if isinstance(expr, LossModule):
             modules.add(name)
         elif name in modules:
             modules.discard(name)
+        if isinstance(expr, Num):
+            consts[name] = expr
+        else:
+            consts.pop(name, None)
         defined.add(name)
         lines.append((name, expr))
     if isinstance(lines[-1][1], LossModule):
@@ -273,8 +290,8 @@ def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> P
 class _Expr:
     """One allow-list walk over an ast expression, producing the plain tree above."""
 
-    def __init__(self, field, defined, modules):
-        self.field, self.defined, self.modules = field, defined, modules
+    def __init__(self, field, defined, modules, consts=None):
+        self.field, self.defined, self.modules, self.consts = field, defined, modules, consts or {}
 
     def build(self, node):
         method = getattr(self, "_" + type(node).__name__, None)
@@ -291,6 +308,11 @@ class _Expr:
         name = node.id
         if name.startswith("_"):
             raise ExplorerError("not_allowed", self.field, what=f"the name '{name}'", allowed=_LOSS_HELP)
+        if name in self.consts:                          # `e = 9` then `e ** e`: bounded as if typed
+            return self.consts[name]
+        if name in self.modules:
+            raise ExplorerError("not_allowed", self.field, what=f"using the loss function '{name}' as a value",
+                                allowed=f"Call it, like {name}(z, y).")
         if name in self.defined:
             return Ref(name)
         if name in ("torch", "F", "nn"):
@@ -360,6 +382,7 @@ class _Expr:
         if path is not None:
             func = _canonical(path)
             if func is None and "." not in path and path in self.modules:
+                self._kwargs(node, (), path)
                 return Apply(Ref(path), self._args(node, 2, 2, path))
             if func is None and "." not in path and path in self.defined:
                 raise ExplorerError("not_allowed", self.field, what=f"calling '{path}' (it is a tensor)",
@@ -386,6 +409,7 @@ class _Expr:
         if isinstance(f, ast.Call):                      # torch.nn.MSELoss()(z, y)
             module = self.build(f)
             if isinstance(module, LossModule):
+                self._kwargs(node, (), f"{module.cls}()(...)")
                 return Apply(module, self._args(node, 2, 2, module.cls))
         if isinstance(f, ast.Attribute):                 # (expr).method(...)
             return self._method(f.value, f.attr, node)
@@ -607,7 +631,7 @@ def _factory(node: ast.Call, field) -> TensorSpec:
             raise ExplorerError("not_allowed", field, what=f"'{path}'", allowed=_TENSOR_HELP)
         raise ExplorerError("unknown_function", field, name=path or ast.unparse(node.func)[:40],
                             allowed=", ".join(f"torch.{f}" for f in FACTORIES))
-    if any(isinstance(a, ast.Starred) for a in node.args):
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
         raise ExplorerError("not_allowed", field, what="*args / **kwargs", allowed=_TENSOR_HELP)
     requires_grad = dtype = None
     for k in node.keywords:
@@ -632,6 +656,8 @@ def _factory(node: ast.Call, field) -> TensorSpec:
         return TensorSpec("tensor", (data,), _data_shape(data, field), requires_grad, dtype)
     args = [_data(a, field) for a in node.args]
     if name in ("ones", "zeros", "rand", "randn"):
+        if not args:
+            raise ExplorerError("bad_argument", field, func=f"torch.{name}", detail="needs a size like 2, 3 or (2, 3)")
         size = args[0] if len(args) == 1 and isinstance(args[0], tuple) else tuple(args)
         shape = _size(size, field, name)
         return TensorSpec(name, (shape,) if len(args) == 1 and isinstance(args[0], tuple) else shape,
@@ -652,8 +678,9 @@ def _factory(node: ast.Call, field) -> TensorSpec:
         if not 1 <= len(args) <= 3:
             raise ExplorerError("bad_argument", field, func="torch.arange", detail="takes end, or start, end[, step]")
         start, end, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
-        if step == 0:
-            raise ExplorerError("bad_argument", field, func="torch.arange", detail="step must not be 0")
+        if step == 0 or (end - start) * step < 0:
+            raise ExplorerError("bad_argument", field, func="torch.arange",
+                                detail="step must not be 0 and must go from start towards end")
         n = max(0, math.ceil((end - start) / step))
         if n > L.MAX_ELEMENTS:
             raise ExplorerError("too_many_elements", field, what="this tensor", count=n, limit=L.MAX_ELEMENTS)
@@ -678,7 +705,7 @@ def _size(size, field, func) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------- interpretation
 
-_TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
+TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
 _PAIRWISE = {"+", "-", "*", "/", "**"}
 
 
@@ -709,8 +736,8 @@ class Evaluator:
             out = self._calc(e, env)
         except ExplorerError:
             raise
-        except _TORCH_ERRORS as err:
-            raise ExplorerError("op_failed", self.field, op=_describe(e), detail=_clean(err)) from None
+        except TORCH_ERRORS as err:
+            raise ExplorerError("op_failed", self.field, op=_describe(e), detail=clean_error(err)) from None
         if isinstance(out, torch.Tensor):
             if self.check:
                 self._bound(out, e)
@@ -800,6 +827,85 @@ class Evaluator:
             raise ExplorerError("too_many_dims", self.field, what=_describe(e), count=t.dim(), limit=L.MAX_DIMS)
 
 
+def compile_program(program: Program):
+    """The training fast path: the tree turned once into nested closures, with no per-op checks
+    (the meta dry run already made them). Same torch calls, same order as `Evaluator`."""
+    steps = tuple((name, _closure(expr)) for name, expr in program.lines)
+    loss_name = program.loss_name
+
+    def forward(env: dict):
+        env = dict(env)
+        for name, f in steps:
+            env[name] = f(env)
+        return env[loss_name]
+    return forward
+
+
+def _closure(e):
+    t = type(e)
+    if t is Num or t is Str:
+        v = e.value
+        return lambda env: v
+    if t is Ref:
+        return operator.itemgetter(e.name)
+    if t is BinOp:
+        f, left, right = PYOPS[e.op], _closure(e.left), _closure(e.right)
+        if type(e.right) is Num:
+            v = e.right.value
+            return lambda env: f(left(env), v)
+        if type(e.left) is Num:
+            v = e.left.value
+            return lambda env: f(v, right(env))
+        return lambda env: f(left(env), right(env))
+    if t is Unary:
+        f, x = (operator.neg if e.op == "-" else operator.pos), _closure(e.operand)
+        return lambda env: f(x(env))
+    if t is LossModule:
+        return lambda env: e
+    if t is Call or t is Method or t is Apply:
+        if t is Call:
+            kind, name = e.func.split(".")
+            fn = LOSSES[name] if kind == "F" else FUNCTIONS[name]
+            args, kwargs = (_closure(a) for a in e.args), e.kwargs
+        elif t is Method:
+            fn = getattr(torch.Tensor, e.name)      # e.name is from METHODS, never user-chosen
+            args, kwargs = (_closure(a) for a in (e.obj,) + e.args), e.kwargs
+        else:
+            module = e.module
+            if type(module) is Ref:
+                return _apply_ref(module.name, tuple(_closure(a) for a in e.args))
+            fn = LOSSES[LOSS_CLASSES[module.cls]]
+            args, kwargs = (_closure(a) for a in e.args), module.kwargs
+        args = tuple(args)
+        kw = tuple((k, _closure(v)) for k, v in kwargs)
+        if kw:
+            return lambda env: fn(*[a(env) for a in args], **{k: v(env) for k, v in kw})
+        if len(args) == 1:
+            a0 = args[0]
+            return lambda env: fn(a0(env))
+        if len(args) == 2:
+            a0, a1 = args
+            return lambda env: fn(a0(env), a1(env))
+        return lambda env: fn(*[a(env) for a in args])
+    if t is Attr:
+        x = _closure(e.obj)
+        return lambda env: x(env).T
+    if t is Index:
+        x = _closure(e.obj)
+        idx = tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i for i in e.items)
+        return lambda env: x(env)[idx]
+    raise TypeError(t)
+
+
+def _apply_ref(name, args):
+    """`loss_fn(z, y)` where an earlier line said `loss_fn = torch.nn.MSELoss()`."""
+    def call(env):
+        module = env[name]
+        kwargs = {k: v.value for k, v in module.kwargs}
+        return LOSSES[LOSS_CLASSES[module.cls]](*[a(env) for a in args], **kwargs)
+    return call
+
+
 def _describe(e) -> str:
     if isinstance(e, BinOp):
         return f"'{e.op}'"
@@ -814,7 +920,7 @@ def _describe(e) -> str:
     return type(e).__name__
 
 
-def _clean(err) -> str:
+def clean_error(err) -> str:
     msg = str(err).split("\n")[0]
     return msg[:200]
 

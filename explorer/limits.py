@@ -13,6 +13,7 @@ MAX_INTERMEDIATE = 100_000  # elements in any value the loss computes
 MAX_DIMS = 4               # rank of any tensor
 MAX_TENSORS = 8            # tensors in one experiment
 MAX_EPOCHS = 10_000
+MAX_HISTORY = 5_000_000   # numbers a run records: epochs x trainable elements x 2
 LR_RANGE = (1e-6, 10.0)
 MAX_SEED = 2**31 - 1
 TIME_BUDGET = 10.0         # seconds of training per run; the epochs done are kept

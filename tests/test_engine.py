@@ -257,3 +257,29 @@ def test_export_script_is_in_the_course_style():
     assert ".grad.zero_()" in src and ".sum().backward()" in src
     assert "w.data = w.data - lr * w.grad" in src and "当前轮次" in src
     assert "zero_()" not in explorer.export_script(PRESETS["forgot_zero_grad"])
+
+
+def test_recorded_history_is_bounded_and_the_limit_named():
+    exp = Experiment(tensors={f"w{i}": "torch.zeros(100, 100)" for i in range(3)},
+                     trainable=("w0", "w1", "w2"), loss="w0.sum() + w1.sum() + w2.sum()", epochs=10_000)
+    with pytest.raises(ExplorerError) as e:
+        explorer.run(exp)
+    assert e.value.code == "history_too_large" and f"{limits.MAX_HISTORY}" in e.value.en
+    assert f"{limits.MAX_HISTORY}" in e.value.zh
+
+
+@pytest.mark.parametrize("kwargs", [dict(tensors=[1]), dict(trainable=5), dict(tensors="w"),
+                                    dict(tensors={"w": [1, 2]}), dict(trainable=(None,))])
+def test_malformed_experiments_raise_only_explorer_error(kwargs):
+    with pytest.raises(ExplorerError):
+        explorer.run(Experiment(**{"tensors": {"w": "[1.]"}, "trainable": ("w",), "loss": "w * 2", **kwargs}))
+
+
+def test_graph_forward_matches_the_training_forward():
+    """Training uses compiled closures, graphs the checked interpreter: they must agree exactly."""
+    for name, exp in PRESETS.items():
+        run = explorer.run(exp)
+        for k in {1, len(run.history)}:
+            out = next(n for n in run.graph_at(k).nodes if n.kind == "output")
+            assert out.value.item() == run.history[k - 1].loss or \
+                (math.isnan(out.value.item()) and math.isnan(run.history[k - 1].loss)), name
