@@ -41,14 +41,17 @@ class Edge:
     label: str = ""                # for saved edges: the argument it was saved as ("self", "target")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Graph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
-    _index: dict = field(default=None, repr=False, compare=False)
+    _index: dict | None = field(default=None, repr=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "_index", {n.id: n for n in self.nodes})
+    @property
+    def index(self) -> dict:
+        if self._index is None:
+            self._index = {n.id: n for n in self.nodes}
+        return self._index
 
     @property
     def steps(self) -> int:
@@ -57,8 +60,8 @@ class Graph:
 
     def node(self, id_or_label: str) -> Node:
         """A node by id, else the first whose label or name matches (handy in tests and notebooks)."""
-        if id_or_label in self._index:
-            return self._index[id_or_label]
+        if id_or_label in self.index:
+            return self.index[id_or_label]
         for n in self.nodes:
             if id_or_label in (n.label, n.name):
                 return n
@@ -149,6 +152,7 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
     slots = []             # (edge, fn, i): edge gets the i-th gradient fn sends
     fn_nodes: dict = {}    # autograd Node -> our Node
     leaf_ids = {}          # id(leaf tensor) -> our leaf Node
+    leaves = []            # (AccumulateGrad, our Node)
     ops = []
 
     def visit(fn) -> Node:
@@ -160,6 +164,7 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
                 var = fn.variable
                 node = Node(nid, "leaf", leaf_names.get(id(var), "leaf"), tuple(var.shape), _snap(var), None, op=op)
                 leaf_ids[id(var)] = node
+                leaves.append((fn, node))
             else:
                 name, t = produced.get((fn, 0), _NOTHING) if produced else _NOTHING
                 node = Node(nid, "op", op, None if t is None else tuple(t.shape),
@@ -223,14 +228,15 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
         node.attrs = tuple(attrs)
 
     log: list = []         # (fn, grads it sent, grads it received), in the order autograd ran them
-    hooks = [fn.register_hook(lambda sent, received, fn=fn: log.append((fn, sent, received)))
-             for fn in fn_nodes]
+    for fn in ops:                                # op nodes die with this graph: no need to unhook
+        fn.register_hook(lambda sent, received, fn=fn: log.append((fn, sent, received)))
+    leaf_hooks = [fn.register_hook(lambda sent, received, fn=fn: log.append((fn, sent, received)))
+                  for fn, _ in leaves]
     try:
         loss.backward(torch.ones_like(loss))
     finally:
-        for h, fn in zip(hooks, fn_nodes):
-            if type(fn).__name__ == "AccumulateGrad":   # leaves outlive this graph: unhook them
-                h.remove()
+        for h in leaf_hooks:                      # leaves outlive this graph: unhook them
+            h.remove()
     sent = {}
     for step, (fn, grads_sent, received) in enumerate(log, 1):
         node = fn_nodes[fn]
@@ -238,10 +244,11 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
         node.grad = received[0] if received and received[0] is not None else \
             next((g for g in received if g is not None), None)
         sent[fn] = grads_sent
-    for fn, node in fn_nodes.items():
-        if node.kind == "leaf":
-            node.grad = _snap(fn.variable.grad)      # .grad changes with every later backward or step
-        elif node.shape is None and node.grad is not None:
+    for fn, node in leaves:
+        node.grad = _snap(fn.variable.grad)          # .grad changes with every later backward or step
+    for fn in ops:
+        node = fn_nodes[fn]
+        if node.shape is None and node.grad is not None:
             node.shape = tuple(node.grad.shape)
     # Gradients that flowed are ours to keep: while `log` held them autograd could not adopt one
     # as a leaf's .grad or add into it in place, so they need no copy.
