@@ -1,0 +1,5 @@
+"""The Streamlit page, in pieces: `streamlit_app.py` reads as a list of these.
+
+Only this package imports streamlit. It works from the engine's plain data (runs, graphs,
+histories) and never touches autograd objects itself.
+"""

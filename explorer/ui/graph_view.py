@@ -1,0 +1,87 @@
+"""The backward graph and a step-through of backward in the order autograd really ran it.
+
+The step-through is a fragment: moving the step redraws only the graph and its explanation,
+from cached DOT, without rerunning the page.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from functools import partial
+
+import streamlit as st
+
+from explorer.experiment import Experiment
+
+from . import compute, state
+from .text import t
+
+log = logging.getLogger(__name__)
+ss = st.session_state
+
+
+@st.fragment
+def show(exp: Experiment, epoch: int, lang: str, projection: bool) -> None:
+    """Step controls, the graph at that step, and what autograd did there, in words."""
+    try:
+        graph = compute.graph_of(exp, epoch)
+    except Exception:      # noqa: BLE001 - the rest of the page stays useful
+        log.exception("tracing failed for %r epoch %d", exp, epoch)
+        st.error(t("graph_failed", lang))
+        return
+    last = graph.steps
+    step = _step_controls(exp, last, lang)
+    dot = compute.dot_of(exp, epoch, step, projection, lang)
+    if projection or compute.wide(graph):
+        picture, words = st.container(), st.container()
+    else:
+        picture, words = st.columns([2, 1], gap="medium")
+    with picture, st.container(key=_fresh_key(dot)):
+        st.graphviz_chart(dot, width="content", alt=t("graph_alt", lang))
+    with words:
+        st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
+        with st.container(border=True, key="explain"):
+            st.markdown(f"**{t('explain', lang)}**")
+            st.markdown(compute.explanation(exp, epoch, step, lang))
+    st.caption(t("legend", lang))
+    _downloads(dot, lang)
+    state.sync_url(state.typed())
+
+
+def _fresh_key(dot: str) -> str:
+    """A new container key whenever the DOT changes, so the browser draws the graph afresh.
+
+    Updated in place, the browser's d3-graphviz tries to morph the old drawing into the new
+    one and fails on these graphs ("<path> attribute d: Expected number, MNaN"), leaving the
+    old picture up: the step-through would look frozen.
+    """
+    if ss.get("graph_dot") != dot:
+        ss.graph_dot, ss.graph_n = dot, ss.get("graph_n", 0) + 1
+    return f"graph_{ss.graph_n}"
+
+
+def _step_controls(exp: Experiment, last: int, lang: str) -> int:
+    step = state.step(exp, last)
+    prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
+    with prev:
+        st.button(t("prev", lang), key="step_prev", icon=":material/chevron_left:",
+                  on_click=state.move_step, args=(-1, last), disabled=step <= 0, width="stretch")
+    with nxt:
+        st.button(t("next", lang), key="step_next", icon=":material/chevron_right:", icon_position="right",
+                  on_click=state.move_step, args=(1, last), disabled=step >= last, width="stretch")
+    with slider:
+        if last > 0:
+            step = st.slider(t("step", lang), 0, last, key="step", help=t("step_help", lang), persist_state="page")
+    return step
+
+
+def _downloads(dot: str, lang: str) -> None:
+    """DOT always; SVG and PNG only where Graphviz's `dot` can draw them, and only when clicked."""
+    with st.container(horizontal=True):
+        st.download_button(t("download_dot", lang), dot, "autograd_graph.dot", "text/vnd.graphviz",
+                           key="dl_dot", icon=":material/download:", on_click="ignore")
+        if shutil.which("dot"):
+            for fmt, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
+                st.download_button(t(f"download_{fmt}", lang), partial(compute.image, dot, fmt),
+                                   f"autograd_graph.{fmt}", mime, key=f"dl_{fmt}", icon=":material/download:",
+                                   on_click="ignore")

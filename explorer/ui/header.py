@@ -1,0 +1,85 @@
+"""Top of the page: title, projection switch, what is wrong or worth knowing, and the epoch shown."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+from .text import plain, t
+
+ss = st.session_state
+
+
+def _style() -> str:
+    """Page CSS: less space above the title (on a projector every line counts), and graph text at the
+    sizes the DOT asks for. st.graphviz_chart sets every SVG text to 0.6rem Source Sans, which would
+    undo projection mode's larger type and leave text floating in boxes laid out for bigger letters."""
+    sizes = "".join(f"[data-testid='stGraphVizChart'] text[font-size='{n}.00']{{font-size:{n}px}}"
+                    for n in range(6, 41))
+    return ("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
+            "[data-testid='stGraphVizChart'] text{font-family:Helvetica,Arial,'Liberation Sans',sans-serif}"
+            f"{sizes}</style>")
+
+
+STYLE = _style()
+# Projection mode: the explanation and captions must read from the back of a classroom too.
+BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li)"
+       "{font-size:1.35rem; line-height:1.5}</style>")
+
+
+def title(lang: str) -> bool:
+    """Title and the projection toggle; returns whether projection mode is on."""
+    st.html(STYLE)
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        st.title(t("title", lang), anchor=False)
+        projection = st.toggle(t("projection", lang), key="proj", help=t("projection_help", lang))
+    st.caption(t("tagline", lang))
+    if projection:
+        st.html(BIG)
+    return projection
+
+
+def status(shown: state.Shown, lang: str) -> None:
+    """Why the page shows an older experiment (if it does), then the engine's notes on this run."""
+    if shown.stale:
+        if shown.internal:
+            st.warning(t("internal", lang), icon=":material/history:")
+        else:
+            text = t("stale", lang, field=field_name(shown.error.field, lang))
+            if state.inputs_hidden():
+                text += "\n\n" + plain(shown.error.message(lang))
+            st.warning(text, icon=":material/history:")
+    for note in shown.run.notes:
+        st.info(plain(note.message(lang)), icon=":material/lightbulb:")
+
+
+def field_name(field: str | None, lang: str) -> str:
+    """The input an error names, as its label reads on the page."""
+    if field and field.startswith("tensor "):
+        return f"**{t('tensors', lang)} · {plain(field[len('tensor '):])}**"
+    key = {"tensors": "tensors", "trainable": "tensors", "loss": "loss", "lr": "lr", "epochs": "epochs",
+           "optimizer": "optimizer", "seed": "seed"}.get(field or "")
+    return f"**{t(key, lang)}**" if key else ""
+
+
+def summary(shown: state.Shown, lang: str) -> None:
+    """With the inputs hidden (classroom link) the audience still sees what is being computed."""
+    exp = shown.experiment
+    lines = [_assignment(name, text) for name, text in exp.tensors]
+    lines += [exp.loss, f"# lr = {exp.lr}, epochs = {exp.epochs}, optimizer = {exp.optimizer}"]
+    with st.expander(t("summary", lang), icon=":material/code:"):
+        st.code("\n".join(lines), language="python")
+
+
+def _assignment(name: str, text: str) -> str:
+    """A tensor row as a line of code; a row may already read "w = torch.ones(2)"."""
+    return text if "=" in text.split("(")[0] else f"{name} = {text}"
+
+
+def epoch_scrubber(shown: state.Shown, lang: str) -> int:
+    """Slider over the epochs done; the graph, the curves' marker and the log follow it."""
+    n = len(shown.run.history)
+    e = state.epoch(n)
+    if n < 2:
+        st.caption(t("one_epoch", lang))
+        return 1
+    return st.slider(t("epoch", lang), 1, n, key="epoch", help=t("epoch_help", lang), persist_state="page")

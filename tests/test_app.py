@@ -1,0 +1,355 @@
+"""The page, driven headlessly through Streamlit's AppTest: presets, stepping, errors, language, URLs."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import PRESETS, run
+from explorer.share import to_query
+from explorer.ui import compute
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.query_params.update(query)
+    return at.run()
+
+
+def dot(at: AppTest) -> str:
+    charts = at.get("graphviz_chart")
+    assert len(charts) == 1
+    return charts[0].proto.spec
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def points(v) -> list:
+    """A plotly array from the chart's JSON: a plain list, or typed base64 (`bdata`)."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+def words(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.main.markdown)
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def order(block) -> list:
+    """Elements of a block in page order, for checking what sits under what."""
+    return list(block)
+
+
+# ---------------------------------------------------------------- presets
+
+
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_every_preset_renders_its_graph_and_curves(key):
+    at = app(preset=key)
+    ok(at)
+    graph = run(PRESETS[key]).graph
+    source = dot(at)
+    for node in graph.nodes:
+        if node.kind in ("op", "leaf"):
+            assert node.label in source, node.label
+    figs = figures(at)
+    assert len(figs) == 3                        # loss, parameters, gradients
+    history = run(PRESETS[key]).history
+    loss = figs[0]["data"][0]
+    assert points(loss["x"]) == list(range(1, len(history) + 1))
+    assert points(loss["y"])[0] == pytest.approx(float(history.losses[0]))
+    assert any(s["x0"] == 1 for s in figs[1]["layout"]["shapes"])     # the epoch shown is marked
+    assert at.selectbox(key="preset").value == key
+    assert at.code[0].value.startswith("# Autograd Explorer")
+    assert len(at.main.dataframe[0].value) == len(history) * len(history.names) or len(history) > 200
+
+
+def test_course_examples_show_the_course_ops():
+    assert all(op in dot(app(preset="single_step")) for op in ("MulBackward0", "PowBackward0", "SumBackward0"))
+    assert all(op in dot(app(preset="multi_epoch")) for op in ("AddBackward0", "PowBackward0"))
+    linear = dot(app(preset="linear_layer"))
+    assert all(s in linear for s in ("MseLossBackward0", "MmBackward0", "AddBackward0", "<b>w</b>", "<b>b</b>"))
+
+
+def test_default_page_is_the_first_course_example_with_w_grad_40_80():
+    at = app()
+    ok(at)
+    assert at.selectbox(key="preset").value == "single_step"
+    assert "[40, 80]" in dot(at)
+    assert "40, 80" in words(at)
+    assert at.query_params["preset"] == "single_step"
+
+
+def test_choosing_a_preset_fills_every_field():
+    at = app()
+    at.selectbox(key="preset").select("mlp").run()
+    ok(at)
+    exp = PRESETS["mlp"]
+    assert at.text_area(key="loss").value == exp.loss
+    assert at.number_input(key="lr").value == exp.lr
+    assert at.number_input(key="epochs").value == exp.epochs
+    assert at.selectbox(key="optimizer").value == "adam"
+    names = [w.value for w in at.text_input if (w.key or "").startswith("tname_")]
+    assert names == [n for n, _ in exp.tensors]
+    assert "TanhBackward0" in dot(at)
+    assert at.query_params["preset"] == "mlp"
+
+
+# ---------------------------------------------------------------- step-through and epochs
+
+
+def test_step_through_moves_the_highlight_and_the_explanation():
+    at = app(preset="single_step")
+    last = at.slider(key="step").value
+    assert last == run(PRESETS["single_step"]).graph.steps
+    end_dot, end_words = dot(at), words(at)
+    at.slider(key="step").set_value(0).run()
+    ok(at)
+    start_dot, start_words = dot(at), words(at)
+    assert start_dot != end_dot and start_words != end_words
+    assert "?" in start_dot                      # nodes backward has not reached hide their gradient
+    at.button(key="step_next").click().run()
+    assert at.slider(key="step").value == 1 and dot(at) not in (start_dot, end_dot)
+    at.button(key="step_prev").click().run()
+    assert at.slider(key="step").value == 0 and dot(at) == start_dot
+    assert at.query_params["step"] == "0"
+
+
+def test_epoch_scrubber_changes_graph_numbers_curves_marker_and_log():
+    at = app(preset="multi_epoch")
+    first_dot, first_words = dot(at), words(at)
+    assert "value 10" in first_dot
+    at.slider(key="epoch").set_value(250).run()
+    ok(at)
+    assert dot(at) != first_dot and words(at) != first_words
+    assert "value 10<" not in dot(at)
+    shapes = figures(at)[0]["layout"]["shapes"]
+    assert any(s.get("x0") == 250 for s in shapes)
+    table = at.main.dataframe[0].value
+    assert list(table[table[" "] == "▶"]["Epoch"]) == [250]
+    assert len(table) == compute.LOG_ROWS and "Showing epochs 150–349 of 500" in " ".join(c.value for c in at.main.caption)
+    assert at.query_params["epoch"] == "250"
+
+
+def test_changing_only_the_view_keeps_the_experiment_and_step():
+    at = app(preset="single_step")
+    at.slider(key="step").set_value(2).run()
+    at.radio(key="lang").set_value("zh").run()
+    ok(at)
+    assert at.slider(key="step").value == 2
+    at.toggle(key="proj").set_value(True).run()
+    assert "fontsize=18" in dot(at)
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("bad", ["w.__class__.__mro__", "import os", "loss = __import__('os').system('ls')",
+                                 "loss = (w ** 2", "loss = 2 * ｗ"])
+def test_bad_loss_is_explained_under_the_loss_box_and_the_last_graph_stays(bad):
+    at = app(preset="single_step")
+    good = dot(at)
+    at.text_area(key="loss").input(bad).run()
+    assert not at.exception
+    assert at.text_area(key="loss").value == bad
+    errors = at.sidebar.error
+    assert len(errors) == 1 and "loss" in errors[0].value
+    side = order(at.sidebar)
+    assert side.index(errors[0]) == side.index(at.text_area(key="loss")) + 1
+    assert dot(at) == good
+    assert "last valid experiment" in at.warning[0].value
+    assert "Traceback" not in str(at)
+    assert at.query_params["loss"] == bad        # a refresh keeps what was typed
+
+
+def test_error_under_the_tensor_row_it_names():
+    at = app(preset="linear_layer")
+    rid = next(w.key for w in at.text_input if w.value == "w").split("_")[1]
+    at.text_area(key=f"tdef_{rid}").input("[[1, 2], [3]]").run()
+    assert not at.exception
+    side = order(at.sidebar)
+    err = at.sidebar.error[0]
+    assert "tensor w" in err.value
+    assert side.index(err) > side.index(at.text_area(key=f"tdef_{rid}"))
+    assert side.index(err) < side.index(next(w for w in at.text_input if w.value == "b"))
+    assert "MseLossBackward0" in dot(at)
+
+
+@pytest.mark.parametrize("field, value, where", [("lr", 100.0, "lr"), ("epochs", 0, "epochs"),
+                                                 ("seed", -1, "seed")])
+def test_number_errors_sit_under_their_field(field, value, where):
+    at = app(preset="multi_epoch")
+    at.number_input(key=field).set_value(value).run()
+    assert not at.exception
+    side = order(at.sidebar)
+    err = at.sidebar.error[0]
+    assert 0 < side.index(err) - side.index(at.number_input(key=where)) <= 4
+    assert len(at.get("graphviz_chart")) == 1
+
+
+def test_error_in_chinese():
+    at = app(preset="single_step", lang="zh")
+    at.text_area(key="loss").input("import os").run()
+    assert "不允许" in at.sidebar.error[0].value
+    assert "上一个有效的实验" in at.warning[0].value
+
+
+def test_broken_shared_link_still_shows_a_page():
+    at = app(preset="single_step", loss="import os", lr="abc", t="[[")
+    assert not at.exception
+    assert at.text_area(key="loss").value == "import os"
+    assert at.sidebar.error and len(at.get("graphviz_chart")) == 1
+
+
+def test_rows_can_be_added_and_removed():
+    at = app(preset="single_step")
+    at.button(key="add_row").click().run()
+    ok(at)
+    names = [w.value for w in at.text_input if (w.key or "").startswith("tname_")]
+    assert names == ["w", "t1"]
+    assert "t1" not in dot(at)                   # an unused data tensor is not in the graph
+    rid = next(w.key for w in at.text_input if w.value == "w").split("_")[1]
+    at.button(key=f"del_{rid}").click().run()
+    assert not at.exception
+    assert "'w' is not defined" in at.sidebar.error[0].value or "w" in at.sidebar.error[0].value
+
+
+# ---------------------------------------------------------------- language and URLs
+
+
+def test_chinese_from_the_url():
+    at = app(lang="zh")
+    ok(at)
+    assert "自动求导" in at.title[0].value
+    assert [t.label for t in at.tabs] == ["计算图", "曲线", "训练日志", "代码"]
+    assert at.text_area(key="loss").value == PRESETS["single_step"].loss
+    assert any("当前轮次" in c for c in at.main.dataframe[0].value.columns)
+    assert "梯度" in dot(at)
+
+
+def test_switching_language_never_touches_the_experiment():
+    at = app(preset="multi_epoch")
+    at.number_input(key="lr").set_value(0.02).run()
+    at.radio(key="lang").set_value("zh").run()
+    ok(at)
+    assert at.number_input(key="lr").value == 0.02
+    assert at.query_params["lang"] == "zh" and at.query_params["lr"] == "0.02"
+
+
+def test_log_table_is_the_course_printout():
+    at = app(preset="single_step", lang="zh")
+    frame = at.main.dataframe[0].value
+    assert list(frame.columns) == [" ", "当前轮次", "当前权重", "固定学习率", "更新后梯度", "下一个权重", "损失"]
+    row = frame.iloc[0].tolist()[1:]
+    assert row[:5] == [1, "[10.0, 20.0]", 0.01, "[40.0, 80.0]", "[9.600000381469727, 19.200000762939453]"]
+    at = app(preset="linear_layer")
+    frame = at.main.dataframe[0].value
+    assert list(frame.columns)[1:3] == ["Epoch", "Tensor"] and list(frame["Tensor"]) == ["w", "b"]
+
+
+def test_csv_holds_every_epoch():
+    r = run(PRESETS["multi_epoch"])
+    header, rows = compute.log_table(r, "en")
+    assert header == ["Epoch", "Weight", "Learning rate", "Gradient", "Next weight", "Loss"]
+    assert [row[0] for row in rows] == list(range(1, 501))
+    assert rows[0][1:5] == ["10.0", 0.01, "20.0", "9.800000190734863"]
+    assert compute.log_limits(r) == (compute.LOG_ROWS, 500)
+
+
+def test_preset_from_the_url():
+    at = app(preset="lr_too_large")
+    ok(at)
+    assert at.number_input(key="lr").value == 1.5
+    assert any("diverged" in i.value for i in at.info)
+
+
+def test_a_shared_link_reproduces_the_experiment():
+    exp = PRESETS["linear_layer"].replace(lr=0.05, epochs=7, loss="z = x @ w + b\nloss = ((z - y) ** 2).mean()",
+                                          optimizer="momentum", seed=3)
+    query = to_query(exp, "zh", "linear_layer", epoch=4, step=2)
+    at = app(**query)
+    ok(at)
+    assert at.text_area(key="loss").value == exp.loss
+    assert at.number_input(key="lr").value == 0.05
+    assert at.number_input(key="epochs").value == 7
+    assert at.selectbox(key="optimizer").value == "momentum"
+    assert at.slider(key="epoch").value == 4 and at.slider(key="step").value == 2
+    assert "PowBackward0" in dot(at) and "MseLossBackward0" not in dot(at)
+    assert at.query_params == query              # nothing lost, nothing added
+    fresh = app(**at.query_params)
+    assert dot(fresh) == dot(at)
+
+
+def test_an_edited_experiment_is_written_to_the_url():
+    at = app(preset="single_step")
+    at.text_area(key="loss").input("loss = 3 * w ** 2").run()
+    at.number_input(key="lr").set_value(0.1).run()
+    q = at.query_params
+    assert q["preset"] == "single_step" and q["loss"] == "loss = 3 * w ** 2" and q["lr"] == "0.1"
+    assert "[60, 120]" in dot(app(**q))
+
+
+def test_classroom_link_hides_the_inputs():
+    at = app(preset="single_step", hide="inputs", proj="1")
+    ok(at)
+    assert len(at.sidebar) == 0
+    assert "fontsize=18" in dot(at)
+    assert "loss = 2 * w ** 2" in at.code[0].value
+    assert at.query_params["hide"] == "inputs"
+
+
+def test_share_box_has_the_links():
+    at = app(preset="multi_epoch", lang="zh")
+    links = [c.value for c in at.sidebar.code]
+    assert links[0] == "?lang=zh&preset=multi_epoch"
+    assert "hide=inputs" in links[1]
+
+
+# ---------------------------------------------------------------- speed
+
+
+def test_slider_reruns_do_not_retrain(capsys):
+    """Record (not assert) how long a rerun takes when only a slider moves vs when the experiment changes."""
+    at = app(preset="mlp")
+
+    def timed(action) -> float:
+        t0 = time.perf_counter()
+        action()
+        return time.perf_counter() - t0
+
+    lines = []
+    for key, epochs in (("mlp", 300), ("multi_epoch", 500)):
+        at.selectbox(key="preset").select(key).run()
+        retrain = [timed(lambda i=i: at.number_input(key="epochs").set_value(epochs + 1 + i).run())
+                   for i in range(3)]
+        steps = [timed(lambda i=i: at.slider(key="step").set_value(i % 2).run()) for i in range(3)]
+        scrub = [timed(lambda i=i: at.slider(key="epoch").set_value(10 + i).run()) for i in range(3)]
+        lang = [timed(lambda v=v: at.radio(key="lang").set_value(v).run()) for v in ("zh", "en", "zh")]
+        at.radio(key="lang").set_value("en").run()
+        ok(at)
+        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        lines.append(f"{key}: retrain {med(retrain) * 1000:.0f} ms | step slider {med(steps) * 1000:.0f} ms | "
+                     f"epoch slider {med(scrub) * 1000:.0f} ms | language {med(lang) * 1000:.0f} ms "
+                     f"(AppTest full reruns, median of 3)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "timings.txt").write_text("\n".join(lines) + "\n")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+    assert re.search(r"retrain \d+ ms", lines[0])

@@ -1,0 +1,144 @@
+"""The real page in Debian's chromium, as a student sees it; screenshots go to tests/artifacts/ for people."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+TIMEOUT = 60_000
+OPS = {
+    "single_step": ("MulBackward0", "PowBackward0", "SumBackward0"),
+    "multi_epoch": ("AddBackward0", "PowBackward0"),
+    "linear_layer": ("MseLossBackward0", "MmBackward0", "AddBackward0"),
+}
+
+
+def svg(page: Page):
+    return page.locator("[data-testid='stGraphVizChart'] svg").first
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(svg(page)).to_be_visible(timeout=TIMEOUT)
+    settle(page)
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished the current run (its status widget says nothing)."""
+    page.wait_for_timeout(300)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
+
+
+def tall(page: Page, height: int = 1700) -> None:
+    """Streamlit scrolls inside its main pane, so a full-page shot is one viewport: make it taller."""
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(800)
+
+
+def svg_text(page: Page) -> str:
+    return svg(page).inner_html()
+
+
+def svg_changes(page: Page, old: str) -> str:
+    """The graph's SVG once the browser has redrawn it (d3-graphviz redraws after the data arrives)."""
+    for _ in range(100):
+        now = svg_text(page)
+        if now != old:
+            return now
+        page.wait_for_timeout(200)
+    raise AssertionError("the graph did not change")
+
+
+@pytest.mark.parametrize("preset", list(OPS))
+def test_course_examples_draw_their_graphs(page: Page, app_url, shot, preset):
+    open_app(page, f"{app_url}/?preset={preset}")
+    text = svg(page).text_content()
+    for op in OPS[preset]:
+        assert op in text
+    assert "Traceback" not in page.inner_text("body")
+    shot(page, f"preset_{preset}")
+
+
+def test_step_through_moves_the_highlight(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=single_step")
+    end = svg_text(page)
+    explanation = page.locator(".st-key-explain")
+    end_words = explanation.inner_text()
+    for _ in range(4):
+        page.locator(".st-key-step_prev button").first.click()
+        settle(page)
+    expect(explanation).not_to_have_text(end_words, timeout=TIMEOUT)
+    start = svg_changes(page, end)
+    assert "step=0" in page.url
+    shot(page, "step_0")
+    page.locator(".st-key-step_next button").first.click()
+    settle(page)
+    assert svg_changes(page, start) != end
+    shot(page, "step_1")
+
+
+def test_hostile_loss_is_explained_without_a_traceback(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=single_step")
+    good = svg_text(page)
+    box = page.locator(".st-key-loss textarea")
+    box.fill("w.__class__.__mro__")
+    box.press("Control+Enter")
+    error = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")
+    expect(error).to_contain_text("not allowed", timeout=TIMEOUT)
+    settle(page)
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "last valid experiment" in body
+    assert box.input_value() == "w.__class__.__mro__"
+    assert svg_text(page) == good
+    shot(page, "hostile_loss")
+
+
+def test_chinese(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?lang=zh&preset=linear_layer")
+    expect(page.get_by_text("自动求导可视化")).to_be_visible()
+    expect(page.get_by_role("tab", name="计算图")).to_be_visible()
+    assert "梯度" in svg(page).text_content()
+    shot(page, "zh_linear_layer")
+    page.get_by_role("tab", name="训练日志").click()
+    expect(page.get_by_text("每轮一行").first).to_be_visible(timeout=TIMEOUT)   # the grid itself is a canvas
+    page.wait_for_timeout(1000)
+    shot(page, "zh_log")
+
+
+def test_shared_link_round_trip(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=multi_epoch")
+    lr = page.locator(".st-key-lr input")
+    lr.fill("0.05")
+    lr.press("Enter")
+    page.wait_for_url(re.compile(r"lr=0\.05"), timeout=TIMEOUT)
+    settle(page)
+    page.get_by_text("Share this experiment").click()
+    link = page.locator(".st-key-share code").first.inner_text().strip()
+    assert link.startswith("http") and "lr=0.05" in link and "preset=multi_epoch" in link
+    shot(page, "share_box")
+    other = page.context.new_page()
+    open_app(other, link)
+    assert other.locator(".st-key-lr input").input_value() == "0.05"
+    assert other.locator(".st-key-loss textarea").input_value() == "loss = w ** 2 + 20"
+    other.close()
+
+
+def test_curves_and_projection(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=multi_epoch&epoch=120")
+    page.get_by_role("tab", name="Curves").click()
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT)
+    tall(page)
+    shot(page, "curves")
+    page.get_by_role("tab", name="Code").click()
+    expect(page.get_by_text("import torch").first).to_be_visible(timeout=TIMEOUT)
+    shot(page, "code")
+
+
+def test_classroom_link(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=linear_layer&hide=inputs&proj=1")
+    assert page.locator(".st-key-loss").count() == 0
+    assert 'font-size="18.00"' in svg_text(page)
+    assert "Traceback" not in page.inner_text("body")
+    tall(page, 1300)
+    shot(page, "classroom")
