@@ -19,6 +19,7 @@ from .experiment import Experiment, Plan, plan
 from .graph import Graph, trace_backward
 
 torch.set_num_threads(1)
+GRAPHS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,18 @@ class Run:
         return self.graph_at(1)
 
     def graph_at(self, k: int) -> Graph:
-        """The backward graph of epoch k, with that epoch's values and gradients."""
+        """The backward graph of epoch k, with that epoch's values and gradients (the last few kept)."""
+        if k not in self._graphs:
+            if len(self._graphs) >= GRAPHS_KEPT:
+                self._graphs.pop(next(iter(self._graphs)))
+            self._graphs[k] = self.trace(k)
+        return self._graphs[k]
+
+    def trace(self, k: int) -> Graph:
+        """Epoch k's forward pass rebuilt from the recorded weights, traced afresh (nothing kept)."""
         if not (isinstance(k, int) and 1 <= k <= len(self.history)):
             raise ExplorerError("bad_epoch", "epoch", epoch=k, last=len(self.history))
-        if k not in self._graphs:
-            self._graphs[k] = _trace_epoch(self, k)
-        return self._graphs[k]
+        return _trace_epoch(self, k)
 
 
 def run(exp: Experiment) -> Run:

@@ -5,6 +5,8 @@ limit is named in the text the student reads.
 """
 from __future__ import annotations
 
+import re
+
 MESSAGES: dict[str, tuple[str, str]] = {
     # the language
     "too_long": ("'{field}' is too long: {length} characters, the limit is {limit}.",
@@ -106,9 +108,47 @@ class Bi(tuple):
     __slots__ = ()
 
 
+# The parser words its details in English; these patterns give the Chinese message the same detail.
+_ZH = [(re.compile(p), r) for p, r in (
+    (r"^the name (.+)$", r"名字 \1"), (r"^the attribute (.+)$", r"属性 \1"), (r"^the value (.+)$", r"值 \1"),
+    (r"^the module (.+) on its own$", r"单独的模块 \1"), (r"^the operator (.+)$", r"运算符 \1"),
+    (r"^(.+) without calling it$", r"\1(没有调用)"), (r"^calling (.+) \(it is a tensor\)$", r"调用 \1(它是张量)"),
+    (r"^using the loss function (.+) as a value$", r"把损失函数 \1 当作值使用"),
+    (r"^a number \(in (.+)\)$", r"一个数字(在 \1 中)"), (r"^a number \(before (.+)\)$", r"一个数字(在 \1 之前)"),
+    (r"^this tensor$", "这个张量"), (r"^this index$", "这个索引"), (r"^a lambda$", "lambda 表达式"),
+    (r"^a comprehension$", "推导式"), (r"^a generator expression$", "生成器表达式"), (r"^an f-string$", "f-string"),
+    (r"^a comparison$", "比较运算"), (r"^a loop$", "循环"), (r"^a dict$", "字典"), (r"^a set$", "集合"),
+    (r"^a list$", "列表"), (r"^a tuple$", "元组"), (r"^arithmetic$", "算术运算"), (r"^this operator$", "这个运算符"),
+    (r"^this value$", "这个值"), (r"^indexing$", "索引"), (r"^this call$", "这个调用"),
+    (r"^this attribute$", "这个属性"), (r"^this assignment$", "这个赋值"), (r"^\+= style assignment$", "+= 形式的赋值"),
+    (r"^annotations$", "类型注解"), (r"^a line without a name .*$", "没有名字的一行(只有最后一行可以是单独的表达式;请写成 名字 = 表达式)"),
+    (r"^must be a whole number$", "必须是整数"), (r"^needs tensors on both sides$", "两边都必须是张量"),
+    (r"^keepdim must be True or False$", "keepdim 必须是 True 或 False"),
+    (r"^requires_grad must be True or False$", "requires_grad 必须是 True 或 False"),
+    (r"^reduction must be 'mean', 'sum' or 'none'$", "reduction 必须是 'mean'、'sum' 或 'none'"),
+    (r"^sizes must be whole numbers >= 0$", "尺寸必须是 >= 0 的整数"),
+    (r"^needs a size like (.+)$", r"需要一个尺寸,例如 \1"), (r"^takes a size like (.+) and a number$", r"需要一个尺寸(如 \1)和一个数"),
+    (r"^takes numbers only$", "只接受数字"), (r"^takes one list of numbers$", "只接受一个数字列表"),
+    (r"^takes (\d+) to (\d+) positional argument\(s\), got (\d+)$", r"需要 \1 到 \2 个位置参数,实际给了 \3 个"),
+    (r"^takes (\d+) positional argument\(s\), got (\d+)$", r"需要 \1 个位置参数,实际给了 \2 个"),
+    (r"^takes only keyword arguments such as (.+)$", r"只接受关键字参数,例如 \1"),
+    (r"^takes (.+)$", r"参数应为 \1"), (r"^step must not be 0 .*$", "步长不能为 0,且必须从 start 指向 end"),
+    (r"^on numbers failed: (.+)$", r"数字运算失败:\1"), (r"^(.+) \(line (\d+)\)$", r"\1(第 \2 行)"),
+)]
+
+
+def _zh(text: str) -> str:
+    for pattern, repl in _ZH:
+        if pattern.match(text):
+            return pattern.sub(repl, text, count=1)
+    return text
+
+
 def _show(value, lang: str = "en") -> str:
     if isinstance(value, Bi):
         return value[1] if lang == "zh" else value[0]
+    if lang == "zh" and isinstance(value, str):
+        return _zh(value)
     if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
         return "[" + ", ".join(map(str, value)) + "]"      # as torch.Size([2, 3]) prints it
     return str(value)

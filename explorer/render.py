@@ -38,7 +38,7 @@ PALETTE = {
 }
 CURRENT = "#e8590c"
 PENDING = "#adb5bd"
-FONT = "Helvetica,Arial,sans-serif"
+FONT = "Helvetica"      # one plain name: the browser's WebAssembly Graphviz only knows metrics by it
 SMALL_NUMEL = 6
 SUMMARY_HEAD = 3
 
@@ -143,6 +143,7 @@ def _label(n, w: dict, small: int, hide_grad: bool) -> str:
 
 
 def to_dot(graph, step: int | None = None, *, max_nodes: int = 150, projection: bool = False,
+           rankdir: str = "LR",
            lang: str = "en") -> str:
     """DOT source for a traced graph, left to right from leaves to the loss.
 
@@ -163,7 +164,7 @@ def to_dot(graph, step: int | None = None, *, max_nodes: int = 150, projection: 
 
     dot = graphviz.Digraph(
         "autograd",
-        graph_attr=dict(rankdir="LR", bgcolor="white", nodesep="0.25", ranksep="0.4", fontname=FONT),
+        graph_attr=dict(rankdir=rankdir, bgcolor="white", nodesep="0.25", ranksep="0.4", fontname=FONT),
         node_attr=dict(shape="box", style="rounded,filled", fontname=FONT, fontsize=str(fs),
                        penwidth=str(pen), color="#495057", margin="0.08,0.04"),
         edge_attr=dict(fontname=FONT, fontsize=str(small), fontcolor="#a61e4d", color="#495057",

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
-
 import streamlit as st
 
 import explorer
@@ -39,19 +37,13 @@ def train(exp: Experiment) -> explorer.Run:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def graph_of(exp: Experiment, epoch: int) -> explorer.Graph:
-    return replace(train(exp), _graphs={}).graph_at(epoch)
+    return train(exp).trace(epoch)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def dot_of(exp: Experiment, epoch: int, step: int | None, projection: bool, lang: str) -> str:
     graph = graph_of(exp, epoch)
-    dot = render.to_dot(graph, step, projection=projection, lang=lang).replace(f'"{render.FONT}"', "Helvetica")
-    return dot if wide(graph) else dot.replace("rankdir=LR", "rankdir=TB", 1)
-
-
-# The browser lays graphs out with Graphviz compiled to WebAssembly, which knows the metrics of a
-# few fonts by their plain name only: for "Helvetica,Arial,sans-serif" it measures text as Times,
-# and the text, drawn in Arial, overflows its boxes. dot_of asks for plain Helvetica instead.
+    return render.to_dot(graph, step, projection=projection, lang=lang, rankdir="LR" if wide(graph) else "TB")
 
 
 def wide(graph: explorer.Graph) -> bool:
