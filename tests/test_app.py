@@ -313,6 +313,8 @@ def test_classroom_link_hides_the_inputs():
     assert "fontsize=18" in dot(at)
     assert "loss = 2 * w ** 2" in at.code[0].value
     assert at.query_params["hide"] == "inputs"
+    back = at.get("link_button")[0].proto
+    assert "hide=inputs" not in back.url and "preset=single_step" in back.url
 
 
 def test_share_box_has_the_links():

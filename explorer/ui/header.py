@@ -68,6 +68,8 @@ def summary(shown: state.Shown, lang: str) -> None:
     lines += [exp.loss, f"# lr = {exp.lr}, epochs = {exp.epochs}, optimizer = {exp.optimizer}"]
     with st.expander(t("summary", lang), icon=":material/code:"):
         st.code("\n".join(lines), language="python")
+        link, _ = state.share_link(exp, hide=None)
+        st.link_button(t("show_inputs", lang), link, icon=":material/edit:")
 
 
 def _assignment(name: str, text: str) -> str:

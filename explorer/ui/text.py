@@ -58,6 +58,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "internal": ("Something went wrong inside the explorer with this input. The last valid experiment is shown.",
                  "处理这个输入时,探索器内部出了问题。正在显示上一个有效的实验。"),
     "summary": ("Experiment", "实验"),
+    "show_inputs": ("Show the inputs", "显示输入"),
     # epoch scrubber
     "epoch": ("Epoch shown", "显示的轮次"),
     "epoch_help": ("Which epoch's graph, values and gradients the page shows.", "页面显示哪一轮的计算图、数值和梯度。"),
