@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from .graph import Graph, Node
+from .render import SMALL_NUMEL, fmt_tensor
 
 # op class name -> (English, Chinese) local-derivative rule
 RULES: dict[str, tuple[str, str]] = {
@@ -88,23 +89,11 @@ _WORDS = {
 }
 
 
-def fmt(t, digits: int = 4, limit: int = 6) -> str:
-    """Compact numbers for people: small tensors in full, large ones by shape and a few values."""
-    if t is None:
-        return "None"
-    if not isinstance(t, torch.Tensor):
-        return f"{t:.{digits}g}" if isinstance(t, float) else str(t)
-    if t.numel() <= limit:
-        vals = t.tolist()
-        return _nested(vals, digits)
-    head = ", ".join(f"{v:.{digits}g}" for v in t.flatten()[:3].tolist())
-    return f"[{head}, …] ({'×'.join(map(str, t.shape))})"
-
-
-def _nested(v, digits):
-    if isinstance(v, list):
-        return "[" + ", ".join(_nested(x, digits) for x in v) + "]"
-    return f"{v:.{digits}g}"
+def fmt(t) -> str:
+    """The graph's own number format, plus the shape where only the first values are shown."""
+    if isinstance(t, torch.Tensor) and t.numel() > SMALL_NUMEL:
+        return f"{fmt_tensor(t)} ({'×'.join(map(str, t.shape))})"
+    return fmt_tensor(t) if isinstance(t, torch.Tensor) or t is None else str(t)
 
 
 def _label(node: Node) -> str:
