@@ -46,10 +46,6 @@ class Experiment:
     def replace(self, **changes) -> "Experiment":
         return replace(self, **changes)
 
-    @property
-    def tensor_texts(self) -> dict[str, str]:
-        return dict(self.tensors)
-
 
 @dataclass(frozen=True)
 class Plan:

@@ -15,6 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from .limits import MAX_DRAWN_NODES
+
 WORDS = {
     "en": dict(value="value", grad="grad", shape="shape", scalar="scalar", saved="saved",
                more="… {n} more nodes (limit {limit})", loss="Loss", epoch="Epoch",
@@ -142,7 +144,7 @@ def _label(n, w: dict, small: int, hide_grad: bool) -> str:
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
 
 
-def to_dot(graph, step: int | None = None, *, max_nodes: int = 150, projection: bool = False,
+def to_dot(graph, step: int | None = None, *, max_nodes: int = MAX_DRAWN_NODES, projection: bool = False,
            rankdir: str = "LR",
            lang: str = "en") -> str:
     """DOT source for a traced graph, left to right from leaves to the loss.
