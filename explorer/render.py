@@ -53,7 +53,7 @@ def _words(lang: str) -> dict:
 
 def _num(v) -> str:
     if isinstance(v, float):
-        s = format(v, ".4g")
+        s = format(v + 0.0, ".4g")          # + 0.0 turns -0.0 into 0: "-0" only puzzles a student
         if "e" in s:
             s = s.replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
         return s
