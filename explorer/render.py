@@ -8,6 +8,7 @@ slider move, so per-node work is a few string operations: small tensors go throu
 """
 from __future__ import annotations
 
+import gc
 from html import escape
 
 import graphviz
@@ -158,6 +159,16 @@ def to_dot(graph, step: int | None = None, *, max_nodes: int = MAX_DRAWN_NODES, 
     edge is a single graphviz call with no per-item attributes: graphviz's attribute quoting
     costs more than everything else here.
     """
+    collecting = gc.isenabled()
+    gc.disable()                  # thousands of short strings, no cycles: collections only cost time
+    try:
+        return _dot(graph, step, max_nodes, projection, rankdir, lang)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _dot(graph, step, max_nodes, projection, rankdir, lang) -> str:
     w = _words(lang)
     fs = 18 if projection else 11
     small = fs - 3 if projection else fs - 2
