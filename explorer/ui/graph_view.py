@@ -37,6 +37,8 @@ def show(exp: Experiment, epoch: int, lang: str, projection: bool) -> None:
     else:
         picture, words = st.columns([2, 1], gap="medium")
     with picture, st.container(key=_fresh_key(dot)):
+        if ss.graph_n % 2:
+            st.empty()          # moves the chart one slot: a new element id, so a fresh chart is mounted
         st.graphviz_chart(dot, width="content", alt=t("graph_alt", lang))
     with words:
         st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
@@ -53,7 +55,8 @@ def _fresh_key(dot: str) -> str:
 
     Updated in place, the browser's d3-graphviz tries to morph the old drawing into the new
     one and fails on these graphs ("<path> attribute d: Expected number, MNaN"), leaving the
-    old picture up: the step-through would look frozen.
+    old picture up: the step-through would look frozen. Streamlit names the chart's element by
+    its position, so the caller also shifts the chart by one slot every other time.
     """
     if ss.get("graph_dot") != dot:
         ss.graph_dot, ss.graph_n = dot, ss.get("graph_n", 0) + 1
