@@ -92,7 +92,7 @@ def _saved_attrs(fn) -> tuple[tuple[str, str], ...]:
 
 
 def _storage_key(t: torch.Tensor):
-    """Identity of a tensor's contents without id(): same memory, same view, same version."""
+    """Identity of a tensor's contents without id(): same memory, same view."""
     return (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), t.stride(), t.dtype)
 
 

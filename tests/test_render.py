@@ -1,7 +1,6 @@
 """Rendering tests: assert on what the student would see (op names, numbers, highlighting), not on layout."""
 from __future__ import annotations
 
-import math
 import re
 import shutil
 from types import SimpleNamespace

@@ -18,6 +18,7 @@ import streamlit as st
 
 import explorer
 from explorer import render
+from explorer.explain import explain_step
 from explorer.experiment import Experiment
 
 from .text import t
@@ -54,12 +55,7 @@ def wide(graph: explorer.Graph) -> bool:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def explanation(exp: Experiment, epoch: int, step: int, lang: str) -> str:
-    graph = graph_of(exp, epoch)
-    try:
-        from explorer.explain import explain_step
-    except ImportError:
-        return describe_step(graph, step, lang)
-    return explain_step(graph, step, lang=lang)
+    return explain_step(graph_of(exp, epoch), step, lang=lang)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -145,21 +141,3 @@ def log_table(run: explorer.Run, lang: str, start: int = 0,
 def _num(x) -> str:
     v = x.tolist()
     return repr(v) if isinstance(v, float) else str(v)
-
-
-def describe_step(graph: explorer.Graph, k: int, lang: str) -> str:
-    """A plain account of backward step k from the graph data (used until explorer.explain exists)."""
-    node = graph.step(k)
-    if node is None:
-        return ""
-    fmt = render.fmt_tensor
-    if node.kind == "output":
-        return t("fx_start", lang, name=node.label, grad=fmt(node.grad))
-    if node.kind == "leaf":
-        return t("fx_leaf", lang, k=k, name=node.label, grad=fmt(node.grad))
-    out = t("fx_out", lang, name=node.name) if node.name else ""
-    lines = [t("fx_op", lang, k=k, op=node.op or node.label, out=out, grad=fmt(node.grad))]
-    for e in graph.inputs(node.id):
-        src = graph.node(e.src)
-        lines.append(t("fx_edge", lang, to=src.name or src.label, grad=fmt(e.grad)))
-    return "\n".join(lines)

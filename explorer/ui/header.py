@@ -80,7 +80,7 @@ def _assignment(name: str, text: str) -> str:
 def epoch_scrubber(shown: state.Shown, lang: str) -> int:
     """Slider over the epochs done; the graph, the curves' marker and the log follow it."""
     n = len(shown.run.history)
-    e = state.epoch(n)
+    state.epoch(n)                      # clamps a kept slider value to this run
     if n < 2:
         st.caption(t("one_epoch", lang))
         return 1

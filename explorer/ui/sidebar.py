@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import OPTIMIZERS, PRESETS, ExplorerError
-from explorer.experiment import Experiment
+from explorer.experiment import Experiment, tensor_field
 
 from . import state
 from .text import LANG_NAMES, optimizer_title, plain, preset_title, t
@@ -42,7 +42,7 @@ def inputs(shown: state.Shown, lang: str) -> None:
     """Every input of the experiment, top to bottom in the order the course introduces them."""
     st.radio(t("language", lang), list(LANG_NAMES), key="lang", format_func=LANG_NAMES.get, horizontal=True)
     spot = ErrorSpot(shown.error, shown.internal, lang)
-    rows = {f"tensor {(ss.get(state.row_keys(r)[0]) or '').strip()}" for r in ss.rows}
+    rows = {tensor_field((ss.get(state.row_keys(r)[0]) or "").strip()) for r in ss.rows}
     if shown.internal or (shown.error is not None and shown.error.field not in rows | set(FIELDS)):
         spot.rest()
 
@@ -97,7 +97,7 @@ def _tensor_row(rid: int, lang: str, spot: ErrorSpot, trained: set) -> None:
                      help=t("tensor_def_help", lang), label_visibility="collapsed")
         if name in trained and not ss.get(k_train):
             st.caption(t("trainable_by_text", lang, name=name))
-        spot.at(f"tensor {name}")
+        spot.at(tensor_field(name))
 
 
 def share_box(exp: Experiment, lang: str) -> None:

@@ -88,19 +88,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "graph_alt": ("Backward graph of the loss, from the tensors on the left to the loss on the right.",
                   "损失的反向传播图:左边是张量,右边是损失。"),
     "graph_failed": ("This graph could not be drawn.", "无法绘制这个计算图。"),
-    # fallback explanations (until explorer.explain is available)
-    "fx_start": ("**Step 0 — the loss `{name}`.** Backward starts here with d{name}/d{name} = {grad}.",
-                 "**第 0 步 — 损失 `{name}`。** 反向传播从这里开始:d{name}/d{name} = {grad}。"),
-    "fx_op": ("**Step {k} — `{op}`**{out}. It receives the gradient **{grad}** from above (d loss / d its "
-              "output), multiplies it by its local derivative and sends the result to its inputs:",
-              "**第 {k} 步 — `{op}`**{out}。它从上游收到梯度 **{grad}**(d 损失 / d 它的输出),"
-              "乘以自己的局部导数,再把结果传给它的输入:"),
-    "fx_out": (" (computes `{name}`)", "(计算 `{name}`)"),
-    "fx_edge": ("- to `{to}`: {grad}", "- 传给 `{to}`:{grad}"),
-    "fx_leaf": ("**Step {k} — `{name}`.grad.** AccumulateGrad adds the arriving gradient to `{name}.grad`, "
-                "so now `{name}.grad` = **{grad}**.",
-                "**第 {k} 步 — `{name}`.grad。** AccumulateGrad 把传来的梯度累加到 `{name}.grad` 上,"
-                "现在 `{name}.grad` = **{grad}**。"),
     # curves
     "log_y": ("Log scale", "对数坐标"),
     "no_grads": ("No gradients recorded.", "没有记录到梯度。"),
