@@ -84,6 +84,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lr_range": ("The learning rate must be between {low} and {high}.", "学习率必须在 {low} 和 {high} 之间。"),
     "seed_range": ("The random seed must be a whole number from 0 to {limit}.", "随机种子必须是 0 到 {limit} 之间的整数。"),
     "bad_optimizer": ("Unknown optimizer '{name}'. Choose one of: {allowed}.", "未知的优化器 '{name}'。可选:{allowed}。"),
+    "too_much_work": ("This run would do about {work} element-operations ({per_epoch} per epoch × {epochs} epochs), "
+                      "the limit is {limit}: at most {fit} epochs of this loss fit. Use fewer epochs or smaller tensors.",
+                      "本次运行约需 {work} 次元素运算(每轮 {per_epoch} × {epochs} 轮),上限是 {limit}:"
+                      "这个损失最多能训练 {fit} 轮。请减少轮次或缩小张量。"),
+    "too_much_memory": ("'{field}': one epoch would hold about {mb} MB ({what}), the limit is {limit} MB. "
+                        "Use smaller tensors.",
+                        "「{field}」:一轮训练约需 {mb} MB 内存({what}),上限是 {limit} MB。请使用更小的张量。"),
+    "too_slow": ("The server could not finish this run within {limit} seconds (it is very busy). Nothing was "
+                 "kept: try again in a moment.",
+                 "服务器没能在 {limit} 秒内完成这次运行(现在非常繁忙)。结果没有保存:请稍后再试。"),
     "bad_epoch": ("Epoch {epoch} does not exist: this run has epochs 1 to {last}.",
                   "第 {epoch} 轮不存在:本次运行只有第 1 到 {last} 轮。"),
 }
