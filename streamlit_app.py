@@ -30,11 +30,11 @@ epoch = header.epoch_scrubber(shown, lang)
 graph_tab, curves_tab, log_tab, code_tab = st.tabs(
     [t("tab_graph", lang), t("tab_curves", lang), t("tab_log", lang), t("tab_code", lang)])
 with graph_tab:
-    graph_view.show(shown.experiment, epoch, lang, projection)
+    graph_view.show(shown.run, epoch, lang, projection)
 with curves_tab:
-    curves_view.show(shown.experiment, epoch, lang, projection)
+    curves_view.show(shown.run, epoch, lang, projection)
 with log_tab:
-    log_view.show(shown.experiment, shown.run, epoch, lang)
+    log_view.show(shown.run, epoch, lang)
 with code_tab:
     code_view.show(shown.experiment, lang)
 

@@ -13,7 +13,7 @@ import torch
 
 from . import lang
 from . import limits as L
-from .errors import ExplorerError, Note
+from .errors import Bi, ExplorerError, Note
 
 OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 
@@ -55,6 +55,7 @@ class Plan:
     program: lang.Program = None
     notes: tuple = ()                        # Notes known before training
     summed: bool = False                     # the loss is not a scalar and is summed
+    work: int = 0                            # element-operations per epoch, estimated by the dry run
 
     @property
     def uses_random(self) -> bool:
@@ -98,7 +99,9 @@ def plan(exp: Experiment) -> Plan:
     if recorded > L.MAX_HISTORY:
         raise ExplorerError("history_too_large", "epochs", count=recorded, limit=L.MAX_HISTORY)
     program = lang.parse_loss(exp.loss, "loss", tuple(specs))
-    loss, dry_notes = _dry_run(program, specs, trainable)
+    loss, ev = _dry_run(program, specs, trainable)
+    work = _check_budget(exp, ev, sum(math.prod(specs[n].shape) for n in trainable), len(trainable))
+    dry_notes = ev.notes
     used = program.refs()
     notes += [Note("unused_trainable", name=n) for n in trainable if n not in used]
     for code, details in dry_notes:
@@ -110,7 +113,7 @@ def plan(exp: Experiment) -> Plan:
         notes.append(Note("loss_summed", shape=tuple(loss.shape)))
     if not exp.zero_grad and exp.epochs > 1:
         notes.append(Note("accumulating"))
-    return Plan(exp, specs, trainable, program, tuple(notes), summed)
+    return Plan(exp, specs, trainable, program, tuple(notes), summed, work)
 
 
 def _dry_run(program, specs, trainable):
@@ -122,7 +125,27 @@ def _dry_run(program, specs, trainable):
         raise ExplorerError("loss_not_tensor", "loss")
     if not loss.requires_grad:
         raise ExplorerError("loss_ignores_trainable", "loss", names=", ".join(trainable))
-    return loss, ev.notes
+    return loss, ev
+
+
+BACKWARD = 2         # backward costs about twice the forward pass
+OPTIMIZER_OPS = 12   # element-operations per trainable element for an update (Adam's is the longest)
+
+
+def _check_budget(exp: Experiment, ev, trainable_numel: int, trainable_count: int) -> int:
+    """Decide before training whether the run fits, from the dry run's counts: the same experiment is
+    accepted or refused on any machine at any load, and the student learns how many epochs would fit."""
+    held = ev.bytes * (1 + BACKWARD) + 4 * trainable_numel * 4      # values, gradients; weights, grads, state
+    if held > L.MAX_EPOCH_MB * 2**20:
+        raise ExplorerError("too_much_memory", "loss", mb=math.ceil(held / 2**20), limit=L.MAX_EPOCH_MB,
+                            what=Bi(("values autograd keeps for backward, gradients and temporaries",
+                                     "反向传播保存的值、梯度和临时张量")))
+    per_epoch = ev.work * (1 + BACKWARD) + OPTIMIZER_OPS * (trainable_numel + L.OP_COST * trainable_count)
+    if per_epoch * exp.epochs > L.MAX_WORK:
+        raise ExplorerError("too_much_work", "epochs", work=f"{per_epoch * exp.epochs:.3g}",
+                            per_epoch=f"{per_epoch:.3g}", epochs=exp.epochs, limit=f"{L.MAX_WORK:.3g}",
+                            fit=L.MAX_WORK // per_epoch)
+    return per_epoch
 
 
 def _check_numbers(exp: Experiment) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .graph import Graph, Node
+from .graph import Graph, Node, Preview
 from .render import SMALL_NUMEL, fmt_tensor
 
 # op class name -> (English, Chinese) local-derivative rule
@@ -91,9 +91,9 @@ _WORDS = {
 
 def fmt(t) -> str:
     """The graph's own number format, plus the shape where only the first values are shown."""
-    if isinstance(t, torch.Tensor) and t.numel() > SMALL_NUMEL:
+    if isinstance(t, (torch.Tensor, Preview)) and t.numel() > SMALL_NUMEL:
         return f"{fmt_tensor(t)} ({'×'.join(map(str, t.shape))})"
-    return fmt_tensor(t) if isinstance(t, torch.Tensor) or t is None else str(t)
+    return fmt_tensor(t) if isinstance(t, (torch.Tensor, Preview)) or t is None else str(t)
 
 
 def _label(node: Node) -> str:
@@ -141,12 +141,12 @@ def _arriving(graph: Graph, node: Node):
     grads = [e.grad for e in graph.consumers(node.id) if e.grad is not None]
     if not grads:
         return None
-    return grads[0] if len(grads) == 1 else sum(grads[1:], grads[0].clone())
+    return grads[0] if len(grads) == 1 else sum(grads[1:], grads[0] + 0)
 
 
 def _local(sent, incoming) -> str:
     """sent ÷ arriving, where that is element-wise and well defined: the number the rule produced."""
-    if sent is None or incoming is None or sent.shape != incoming.shape or sent.numel() > 6:
+    if sent is None or incoming is None or sent.numel() > 6 or sent.shape != incoming.shape:
         return ""
     if not bool((incoming != 0).all()):
         return ""

@@ -16,6 +16,41 @@ import torch
 _NOISE = re.compile(r"size|stride|options|layout|device|dtype|indices$|_numel|storage")
 
 KINDS = ("output", "op", "leaf", "data", "saved")
+KEEP_NUMEL = 4096      # tensors up to this size are kept whole in a traced graph; bigger ones as a Preview
+PREVIEW_NUMEL = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a traced graph keeps of a big tensor: its shape and its first values (flattened).
+
+    Labels and explanations show a big tensor as its first few values and its shape, so that is
+    all a graph needs to keep: a graph of 100,000-element values then costs kilobytes, not the
+    megabytes of every value and gradient, and a server can cache many of them.
+    """
+    shape: tuple[int, ...]
+    head: torch.Tensor
+
+    @classmethod
+    def of(cls, t: torch.Tensor) -> "Preview":
+        return cls(tuple(t.shape), t.detach().reshape(-1)[:PREVIEW_NUMEL].clone())
+
+    def numel(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+    def __add__(self, other) -> "Preview":
+        return Preview(self.shape, self.head + (other.head if isinstance(other, Preview) else other))
+
+
+def kept(t):
+    """`t` itself if small, else its Preview: what a traced graph holds on to."""
+    return Preview.of(t) if isinstance(t, torch.Tensor) and t.numel() > KEEP_NUMEL else t
 
 
 @dataclass(slots=True, eq=False)
@@ -24,8 +59,8 @@ class Node:
     kind: str                      # one of KINDS
     label: str                     # op class name, or a tensor's name
     shape: tuple[int, ...] | None
-    value: torch.Tensor | None     # forward value (None where autograd kept none)
-    grad: torch.Tensor | None      # d loss / d value: for a leaf, its .grad after backward
+    value: torch.Tensor | Preview | None   # forward value (None where autograd kept none)
+    grad: torch.Tensor | Preview | None    # d loss / d value: for a leaf, its .grad after backward
     order: int | None = None       # backward step that ran this node (output: 0)
     op: str = ""                   # grad_fn class name; "AccumulateGrad" for leaves
     name: str = ""                 # the student's name for this value ("z"), if any
@@ -36,7 +71,7 @@ class Node:
 class Edge:
     src: str                       # forward direction: the input ...
     dst: str                       # ... and the node that consumed it
-    grad: torch.Tensor | None = None   # the gradient backward sent from dst to src
+    grad: torch.Tensor | Preview | None = None   # the gradient backward sent from dst to src
     kind: str = "flow"             # "flow" (autograd edge) or "saved" (tensor kept for backward)
     label: str = ""                # for saved edges: the argument it was saved as ("self", "target")
 
@@ -253,7 +288,11 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
     # Gradients that flowed are ours to keep: while `log` held them autograd could not adopt one
     # as a leaf's .grad or add into it in place, so they need no copy.
     for e, fn, slot in slots:
-        e.grad = sent[fn][slot] if fn in sent else None
+        e.grad = kept(sent[fn][slot]) if fn in sent else None
+    for e in edges[:1]:
+        e.grad = kept(e.grad)
+    for node in nodes:
+        node.value, node.grad = kept(node.value), kept(node.grad)
     return Graph(nodes=tuple(nodes), edges=tuple(edges))
 
 

@@ -705,19 +705,25 @@ def _size(size, field, func) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------- interpretation
 
+MATMUL_SPEEDUP = 8    # a multiply-add inside BLAS costs about an eighth of an elementwise op's element
 TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
 _PAIRWISE = {"+", "-", "*", "/", "**"}
 
 
 class Evaluator:
     """Interprets a Program on tensors. With `check=True` (the dry run on the meta device) every
-    value's size is bounded and broadcasting that grows both operands is reported; `keep=True`
-    remembers every value computed, for the graph."""
+    value's size is bounded, broadcasting that grows both operands is reported, and the forward
+    pass is sized: `work` counts element-operations (each op's inputs and output, matrix products'
+    multiply-adds, plus a fixed `OP_COST` per op) and `bytes` what it holds (its values, which
+    autograd may save, and the copies an op makes inside, such as matmul's broadcast batches).
+    `keep=True` remembers every value computed, for the graph."""
 
     def __init__(self, field: str = "loss", check: bool = False, keep: bool = False):
         self.field, self.check, self.keep = field, check, keep
         self.notes: list[tuple[str, dict]] = []
         self.values: list[torch.Tensor] = []
+        self.work = 0
+        self.bytes = 0
 
     def run(self, program: Program, env: dict) -> tuple[torch.Tensor, dict]:
         env = dict(env)
@@ -741,6 +747,8 @@ class Evaluator:
         if isinstance(out, torch.Tensor):
             if self.check:
                 self._bound(out, e)
+                self.work += L.OP_COST + out.numel()
+                self.bytes += out.numel() * out.element_size()
             if self.keep:
                 self.values.append(out)
         return out
@@ -751,6 +759,7 @@ class Evaluator:
             a, b = self.calc(e.left, env), self.calc(e.right, env)
             if self.check:
                 self._check_pair(e.op, a, b)
+                self._read(a, b)
             return PYOPS[e.op](a, b)
         if t is Unary:
             v = self.calc(e.operand, env)
@@ -763,8 +772,10 @@ class Evaluator:
                 return self._loss(name, args, kwargs, e.func)
             if not isinstance(args[0], torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what=f"a number (in {e.func})")
-            if self.check and name == "matmul":
-                self._check_pair("@", *args)
+            if self.check:
+                if name == "matmul":
+                    self._check_pair("@", *args)
+                self._read(*args, *kwargs.values())
             return FUNCTIONS[name](*args, **kwargs)
         if t is Method:
             obj = self.calc(e.obj, env)
@@ -772,8 +783,10 @@ class Evaluator:
                 raise ExplorerError("not_a_tensor", self.field, what=f"a number (before .{e.name}())")
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
-            if self.check and e.name in ("matmul", "mm"):
-                self._check_pair("@", obj, args[0])
+            if self.check:
+                if e.name in ("matmul", "mm"):
+                    self._check_pair("@", obj, args[0])
+                self._read(obj, *args, *kwargs.values())
             return getattr(obj, e.name)(*args, **kwargs)     # e.name is from METHODS, never user-chosen
         if t is Attr:
             obj = self.calc(e.obj, env)
@@ -797,9 +810,12 @@ class Evaluator:
     def _loss(self, name, args, kwargs, shown):
         if not all(isinstance(a, torch.Tensor) for a in args):
             raise ExplorerError("not_a_tensor", self.field, what=f"a number (in {shown})")
-        if self.check and args[0].shape != args[1].shape:
-            raise ExplorerError("loss_shape_mismatch", self.field, op=shown, left=tuple(args[0].shape),
-                                right=tuple(args[1].shape))
+        if self.check:
+            if args[0].shape != args[1].shape:
+                raise ExplorerError("loss_shape_mismatch", self.field, op=shown, left=tuple(args[0].shape),
+                                    right=tuple(args[1].shape))
+            self._read(*args)
+            self.bytes += args[0].numel() * args[0].element_size()     # the elementwise loss before reduction
         return LOSSES[name](*args, **kwargs)
 
     def _check_pair(self, op, a, b):
@@ -811,6 +827,7 @@ class Evaluator:
         if op == "@":
             if a.dim() == 0 or b.dim() == 0 or sa[-1] != (sb[0] if b.dim() == 1 else sb[-2]):
                 raise ExplorerError("shape_mismatch", self.field, op="matrix multiplication @", left=sa, right=sb)
+            self._size_matmul(sa, sb)
             return
         try:
             out = tuple(torch.broadcast_shapes(sa, sb))
@@ -818,6 +835,32 @@ class Evaluator:
             raise ExplorerError("shape_mismatch", self.field, op=op, left=sa, right=sb) from None
         if sa and sb and out != sa and out != sb:
             self.notes.append(("broadcast", dict(op=op, left=sa, right=sb, out=out)))
+
+    def _size_matmul(self, sa, sb):
+        """What `a @ b` does inside: batch dimensions are broadcast by copying each operand to the full
+        batch (a (316,1,1,316) @ (1,316,316,1) product makes two 31-million-element copies to return
+        100,000 numbers), then batch × n × k × m multiply-adds."""
+        try:
+            batch = tuple(torch.broadcast_shapes(sa[:-2], sb[:-2]))
+        except RuntimeError:
+            raise ExplorerError("shape_mismatch", self.field, op="matrix multiplication @", left=sa, right=sb) from None
+        count = math.prod(batch)
+        n, k = (sa[-2], sa[-1]) if len(sa) > 1 else (1, sa[0])
+        m = sb[-1] if len(sb) > 1 else 1
+        for side, shape, inner in (("left", sa, n * k), ("right", sb, k * m)):
+            if batch and tuple(shape[:-2]) != batch:
+                copied = count * inner
+                if copied > L.MAX_INTERMEDIATE:
+                    raise ExplorerError("too_many_elements", self.field,
+                                        what=Bi((f"'@' inside (its {side} operand copied to batch {list(batch)})",
+                                                 f"'@' 内部({'左' if side == 'left' else '右'}操作数被复制成批次 "
+                                                 f"{list(batch)})")),
+                                        count=copied, limit=L.MAX_INTERMEDIATE)
+                self.bytes += 2 * 4 * copied            # the copy, and its gradient in backward
+        self.work += count * n * k * m // MATMUL_SPEEDUP
+
+    def _read(self, *inputs):
+        self.work += sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
 
     def _bound(self, t, e):
         n = t.numel()

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
+from .graph import Preview
 from .limits import MAX_DRAWN_NODES
 
 WORDS = {
@@ -44,6 +45,7 @@ PENDING = "#adb5bd"
 FONT = "Helvetica"      # one plain name: the browser's WebAssembly Graphviz only knows metrics by it
 SMALL_NUMEL = 6
 SUMMARY_HEAD = 3
+CURVE_MARKERS = 50      # runs this short get markers on their lines: one epoch is otherwise an invisible line
 
 
 def _words(lang: str) -> dict:
@@ -79,6 +81,8 @@ def fmt_tensor(t: torch.Tensor | None) -> str:
     """
     if t is None:
         return "—"
+    if isinstance(t, Preview):
+        return "[" + ", ".join([_num(x) for x in t.head[:SUMMARY_HEAD].tolist()]) + ", …]"
     n = t.numel()
     if n <= SMALL_NUMEL:
         return _nested(t.tolist())
@@ -293,8 +297,8 @@ def loss_figure(history, *, mark_epoch: int | None = None, log_y: bool = False, 
     """Loss per epoch; `mark_epoch` pins the epoch the rest of the page is showing."""
     w = _words(lang)
     n = len(history)
-    x = np.fromiter((r.epoch for r in history), dtype=np.int64, count=n)
-    y = np.fromiter((float(r.loss) for r in history), dtype=np.float64, count=n)
+    x = np.arange(1, n + 1, dtype=np.int64)
+    y = _losses(history)
     raw_bad = int(n - np.isfinite(y).sum())
     y = _finite(y, log_y)
     width = 4 if projection else 2
@@ -313,6 +317,12 @@ def loss_figure(history, *, mark_epoch: int | None = None, log_y: bool = False, 
     return fig
 
 
+def _losses(history) -> np.ndarray:
+    if hasattr(history, "losses"):                       # explorer's History: already one stacked tensor
+        return np.asarray(history.losses, dtype=np.float64).copy()
+    return np.fromiter((float(r.loss) for r in history), dtype=np.float64, count=len(history))
+
+
 def _element_names(name: str, shape, count: int) -> list[str]:
     if len(shape) == 0:
         return [name]
@@ -324,6 +334,12 @@ def _element_names(name: str, shape, count: int) -> list[str]:
 
 def _series(history, attr: str, name: str, count: int, numel: int, dtype) -> np.ndarray:
     """(epochs, count) array of the first `count` elements of one tensor; a missing grad is a gap."""
+    if hasattr(history, "losses"):                       # explorer's History: slice the stacked tensors
+        n = len(history)
+        stacked = (history.params if attr == "params" else history.grads)[name]
+        if stacked is None:
+            return np.full((n, count), np.nan)
+        return stacked[:n].detach().reshape(n, -1)[:, :count].to(torch.float64).numpy()
     rows = []
     nan = None
     for r in history:
@@ -356,7 +372,7 @@ def tensor_figure(history, which: str = "params", *, mark_epoch: int | None = No
     else:
         y_title = w["param_value"]
     if n:
-        x = np.fromiter((r.epoch for r in history), dtype=np.int64, count=n)
+        x = np.arange(1, n + 1, dtype=np.int64)
         first = history[0].params
         cls = _scatter_cls(n)
         width = 4 if projection else 2
@@ -380,3 +396,36 @@ def tensor_figure(history, which: str = "params", *, mark_epoch: int | None = No
     _mark(fig, mark_epoch, projection)
     _layout(fig, title, y_title, w, log_y=log_y, projection=projection)
     return fig
+
+
+# ---------------------------------------------------------------- a figure built once, marked at any epoch
+
+MARK_X, MARK_Y = 987654321.5, 123456789.25      # stand-ins for the marked epoch and its loss in the JSON
+_MARK_X, _MARK_Y = "987654321.5", "123456789.25"
+
+
+def curve_json(history, which: str, *, log_y: bool = False, projection: bool = False, lang: str = "en") -> str:
+    """A curve figure ("loss", "params" or "grads") as Plotly JSON with a stand-in for the marked epoch.
+
+    Building and serialising a figure costs milliseconds per thousand epochs; moving the epoch
+    slider only moves the marker, so the app builds this once per run and calls `mark` per epoch.
+    """
+    if which == "loss":
+        fig = loss_figure(history, log_y=log_y, projection=projection, lang=lang)
+        fig.add_trace(go.Scatter(x=[MARK_X], y=[MARK_Y], mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker=dict(color=CURRENT, size=14 if projection else 9)))
+    else:
+        fig = tensor_figure(history, which, log_y=log_y, projection=projection, lang=lang)
+    _mark(fig, MARK_X, projection)
+    if len(history) <= CURVE_MARKERS:
+        fig.update_traces(mode="lines+markers", selector=dict(mode="lines"))
+    text = fig.to_json(validate=False)
+    if text.count(_MARK_X) != (3 if which == "loss" else 2):
+        raise ValueError("the epoch stand-in did not survive serialisation")
+    return text
+
+
+def mark(spec: str, epoch: int, loss: float | None = None) -> str:
+    """`curve_json`'s figure with `epoch` marked (and, on the loss curve, the point at `loss`)."""
+    y = "null" if loss is None or not np.isfinite(loss) else repr(float(loss))
+    return spec.replace(_MARK_X, str(int(epoch))).replace(_MARK_Y, y)

@@ -1,50 +1,51 @@
-"""Everything the page computes, cached on the hashable Experiment.
+"""Everything the page computes, shared by every session and bounded in bytes.
 
-Training is cached per experiment and every view (graph, DOT, explanation, figures, log) per
-(experiment, epoch, ...), so moving a slider, switching tabs or changing language never
-retrains: a rerun only looks results up.
-
-Runs and figures are cached as shared objects (`st.cache_resource`), not pickled copies
-(`st.cache_data`): a 100x100 weight trained 10,000 epochs is an 800 MB history, and pickling
-it both ways took 7 s on every rerun. The page only reads them; graphs are traced on a copy
-of the run so the shared one never grows. Small results (graphs, DOT, text, rows) use
-`st.cache_data`, whose copies keep sessions from ever sharing mutable state.
+A rerun looks training up once (`train`, in `state.attempt`) and hands the Run to every view;
+each view is then a lookup keyed on (experiment, epoch, ...) in a `Store`. A class of sixty
+students keeps its sixty runs cached together, moving a slider never retrains, and a figure is
+built once per run: the shown epoch is patched into its JSON. Runs are deterministic (decided up
+front, never cut by the clock), so an evicted run is simply trained again, with the same numbers.
 """
 from __future__ import annotations
 
 import csv
 import io
-import streamlit as st
 
 import explorer
-from explorer import render
+from explorer import pool, render
 from explorer.explain import explain_step
 from explorer.experiment import Experiment
 
+from .store import Store
 from .text import t
+
+MB = 2**20
+RUNS = Store(160 * MB)      # a run's history is at most 40 MB (limits.MAX_HISTORY); most are kilobytes
+GRAPHS = Store(64 * MB)     # traced graphs keep big tensors as previews: tens of kilobytes each
+VIEWS = Store(64 * MB)      # DOT, explanations, figure JSON, log rows, scripts
 
 LOG_ROWS = 200              # epochs the log table shows at once
 LOG_CELLS = 40_000          # numbers the log table shows at once (big tensors get fewer epochs)
 CSV_CELLS = 2_000_000       # numbers in the CSV (~40 MB): every epoch of any run a person would read
-LR_NODES = 6               # graphs up to this many nodes are drawn left to right
-CURVE_MARKERS = 50          # runs this short get markers: one epoch is otherwise an invisible line
+LR_NODES = 6                # graphs up to this many nodes are drawn left to right
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
 def train(exp: Experiment) -> explorer.Run:
-    """Validate and train; raises ExplorerError for bad input (errors are not cached)."""
-    return explorer.run(exp)
+    """Validate and train (in a worker process where there is a spare core); raises ExplorerError
+    for bad input, and errors are not cached."""
+    return RUNS.get(exp, lambda: pool.run(exp))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def graph_of(exp: Experiment, epoch: int) -> explorer.Graph:
-    return train(exp).trace(epoch)
+def graph_of(run: explorer.Run, epoch: int) -> explorer.Graph:
+    return GRAPHS.get((run.experiment, epoch), lambda: run.trace(epoch))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def dot_of(exp: Experiment, epoch: int, step: int | None, projection: bool, lang: str) -> str:
-    graph = graph_of(exp, epoch)
-    return render.to_dot(graph, step, projection=projection, lang=lang, rankdir="LR" if wide(graph) else "TB")
+def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str) -> str:
+    def make():
+        graph = graph_of(run, epoch)
+        return render.to_dot(graph, step, projection=projection, lang=lang,
+                             rankdir="LR" if wide(graph) else "TB")
+    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang), make)
 
 
 def wide(graph: explorer.Graph) -> bool:
@@ -53,55 +54,42 @@ def wide(graph: explorer.Graph) -> bool:
     return len(graph.nodes) <= LR_NODES
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def explanation(exp: Experiment, epoch: int, step: int, lang: str) -> str:
-    return explain_step(graph_of(exp, epoch), step, lang=lang)
+def explanation(run: explorer.Run, epoch: int, step: int, lang: str) -> str:
+    return VIEWS.get(("explain", run.experiment, epoch, step, lang),
+                     lambda: explain_step(graph_of(run, epoch), step, lang=lang))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def image(dot: str, fmt: str) -> bytes:
+    """SVG or PNG of a graph, drawn by Graphviz's `dot` only when a student asks to download it."""
     import graphviz
-    return graphviz.Source(dot).pipe(format=fmt)
+    return VIEWS.get(("image", dot, fmt), lambda: graphviz.Source(dot).pipe(format=fmt))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def loss_figure(exp: Experiment, epoch: int, log_y: bool, projection: bool, lang: str):
-    h = train(exp).history
-    return _markers(render.loss_figure(h, mark_epoch=epoch, log_y=log_y, projection=projection, lang=lang), len(h))
+def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bool, lang: str) -> str:
+    """Plotly JSON of the loss ("loss"), weights ("params") or gradients ("grads") with `epoch` marked."""
+    h = run.history
+    spec = VIEWS.get(("curve", run.experiment, which, log_y, projection, lang),
+                     lambda: render.curve_json(h, which, log_y=log_y, projection=projection, lang=lang))
+    return render.mark(spec, epoch, float(h.losses[epoch - 1]) if which == "loss" and len(h) else None)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def tensor_figure(exp: Experiment, which: str, epoch: int, log_y: bool, projection: bool, lang: str):
-    h = train(exp).history
-    fig = render.tensor_figure(h, which, mark_epoch=epoch, log_y=log_y, projection=projection, lang=lang)
-    return _markers(fig, len(h))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
 def script(exp: Experiment) -> str:
-    return explorer.export_script(exp)
+    return VIEWS.get(("script", exp), lambda: explorer.export_script(exp))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def log_rows(exp: Experiment, lang: str, start: int, stop: int) -> tuple[list[str], list[list]]:
-    return log_table(train(exp), lang, start, stop)
+def log_rows(run: explorer.Run, lang: str, start: int, stop: int) -> tuple[list[str], list[list]]:
+    return VIEWS.get(("log", run.experiment, lang, start, stop), lambda: log_table(run, lang, start, stop))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def log_csv(exp: Experiment, lang: str) -> bytes:
-    run = train(exp)
-    header, rows = log_table(run, lang, 0, log_limits(run)[1])
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(header)
-    w.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")      # the BOM lets Excel read the Chinese headers
-
-
-def _markers(fig, epochs: int):
-    if epochs <= CURVE_MARKERS:
-        fig.update_traces(mode="lines+markers", selector=dict(mode="lines"))
-    return fig
+def log_csv(run: explorer.Run, lang: str) -> bytes:
+    def make():
+        header, rows = log_table(run, lang, 0, log_limits(run)[1])
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(header)
+        w.writerows(rows)
+        return out.getvalue().encode("utf-8-sig")      # the BOM lets Excel read the Chinese headers
+    return VIEWS.get(("csv", run.experiment, lang), make)
 
 
 # ---------------------------------------------------------------- plain logic

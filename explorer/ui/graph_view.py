@@ -11,7 +11,7 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.experiment import Experiment
+import explorer
 
 from . import compute, state
 from .text import t
@@ -21,17 +21,18 @@ ss = st.session_state
 
 
 @st.fragment
-def show(exp: Experiment, epoch: int, lang: str, projection: bool) -> None:
+def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     """Step controls, the graph at that step, and what autograd did there, in words."""
+    exp = run.experiment
     try:
-        graph = compute.graph_of(exp, epoch)
+        graph = compute.graph_of(run, epoch)
     except Exception:      # noqa: BLE001 - the rest of the page stays useful
         log.exception("tracing failed for %r epoch %d", exp, epoch)
         st.error(t("graph_failed", lang))
         return
     last = graph.steps
     step = _step_controls(exp, last, lang)
-    dot = compute.dot_of(exp, epoch, step, projection, lang)
+    dot = compute.dot_of(run, epoch, step, projection, lang)
     if projection or compute.wide(graph):
         picture, words = st.container(), st.container()
     else:
@@ -44,7 +45,7 @@ def show(exp: Experiment, epoch: int, lang: str, projection: bool) -> None:
         st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
         with st.container(border=True, key="explain"):
             st.markdown(f"**{t('explain', lang)}**")
-            st.markdown(compute.explanation(exp, epoch, step, lang))
+            st.markdown(compute.explanation(run, epoch, step, lang))
     st.caption(t("legend", lang))
     _downloads(dot, lang)
     state.sync_url(state.typed())

@@ -7,19 +7,17 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer.experiment import Experiment
-
 from . import compute
 from .text import t
 
 
-def show(exp: Experiment, run: explorer.Run, epoch: int, lang: str) -> None:
+def show(run: explorer.Run, epoch: int, lang: str) -> None:
     """A window of epochs around the one shown, marked ▶: a 10,000-epoch table would swamp the browser."""
     n = len(run.history)
     window, in_csv = compute.log_limits(run)
     start = min(max(0, epoch - 1 - window // 2), max(0, n - window))
     stop = min(n, start + window)
-    header, rows = compute.log_rows(exp, lang, start, stop)
+    header, rows = compute.log_rows(run, lang, start, stop)
     per = t("log_per_tensor", lang) if len(run.history.names) > 1 else ""
     st.caption(t("log_caption", lang, per=per))
     frame = pd.DataFrame(rows, columns=header)
@@ -30,5 +28,5 @@ def show(exp: Experiment, run: explorer.Run, epoch: int, lang: str) -> None:
         st.caption(t("log_window", lang, a=start + 1, b=stop, n=n))
     if in_csv < n:
         st.caption(t("csv_capped", lang, n=in_csv))
-    st.download_button(t("download_csv", lang), partial(compute.log_csv, exp, lang), "autograd_log.csv",
+    st.download_button(t("download_csv", lang), partial(compute.log_csv, run, lang), "autograd_log.csv",
                        "text/csv", key="dl_csv", icon=":material/download:", on_click="ignore")
