@@ -155,8 +155,10 @@ def trace_backward(loss: torch.Tensor, tensors: dict[str, torch.Tensor] | None =
     tensors and `(name, tensor)` pairs. Leaves' `.grad` accumulates exactly as after a plain
     `loss.backward()`. Leaf values are copied; other values share memory with the tensors given.
     """
-    if not isinstance(loss, torch.Tensor) or loss.grad_fn is None:
-        raise ValueError("trace_backward needs a tensor that requires grad (it has no grad_fn)")
+    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
+        raise ValueError("trace_backward needs a tensor that requires grad")
+    if loss.grad_fn is None:
+        return _trace_leaf(loss, tensors or {}, loss_name)
     collecting = gc.isenabled()
     gc.disable()                  # thousands of small objects and no cycles: collections only cost time
     try:
@@ -164,6 +166,17 @@ def trace_backward(loss: torch.Tensor, tensors: dict[str, torch.Tensor] | None =
     finally:
         if collecting:
             gc.enable()
+
+
+def _trace_leaf(loss, tensors, loss_name) -> Graph:
+    """`loss = w`: backward has only AccumulateGrad to run, which adds d loss/d w = 1 to `w.grad`."""
+    name = next((n for n, t in tensors.items() if t is loss), "leaf")
+    seed = torch.ones_like(loss)
+    leaf = Node("n1", "leaf", name, tuple(loss.shape), _snap(loss), None, 1, op="AccumulateGrad")
+    out = Node("n0", "output", loss_name, tuple(loss.shape), _snap(loss), seed, 0)
+    loss.backward(seed)
+    leaf.grad = _snap(loss.grad)
+    return Graph(nodes=(out, leaf), edges=(Edge("n1", "n0", seed),))
 
 
 def _trace(loss, tensors, values, loss_name) -> Graph:

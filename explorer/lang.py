@@ -505,7 +505,7 @@ def _fold(op, a, b, field):
         r = PYOPS[op](a, b)
     except (ZeroDivisionError, OverflowError, ValueError) as e:
         raise ExplorerError("bad_argument", field, func=op, detail=f"on numbers failed: {e}") from None
-    if isinstance(r, complex) or not math.isfinite(r) or abs(r) > L.MAX_CONSTANT:
+    if isinstance(r, complex) or abs(r) > L.MAX_CONSTANT or not math.isfinite(r):
         raise ExplorerError("literal_too_large", field, value=f"{a} {op} {b}", limit=f"{L.MAX_CONSTANT:g}")
     return r
 
@@ -681,7 +681,8 @@ def _factory(node: ast.Call, field) -> TensorSpec:
         if step == 0 or (end - start) * step < 0:
             raise ExplorerError("bad_argument", field, func="torch.arange",
                                 detail="step must not be 0 and must go from start towards end")
-        n = max(0, math.ceil((end - start) / step))
+        n = (end - start) / step
+        n = max(0, math.ceil(n)) if math.isfinite(n) else math.inf
         if n > L.MAX_ELEMENTS:
             raise ExplorerError("too_many_elements", field, what="this tensor", count=n, limit=L.MAX_ELEMENTS)
         shape = tuple(torch.arange(*args).shape)     # bounded above; torch decides the exact count
@@ -697,9 +698,9 @@ def _size(size, field, func) -> tuple[int, ...]:
     if not all(not isinstance(s, tuple) and float(s).is_integer() and s >= 0 for s in size):
         raise ExplorerError("bad_argument", field, func=f"torch.{func}", detail="sizes must be whole numbers >= 0")
     shape = tuple(int(s) for s in size)
-    if math.prod(shape) > L.MAX_ELEMENTS:
-        raise ExplorerError("too_many_elements", field, what="this tensor", count=math.prod(shape),
-                            limit=L.MAX_ELEMENTS)
+    count = math.prod(shape) or max(shape, default=0)      # torch(0, 1e9, 1e9) still overflows its strides
+    if count > L.MAX_ELEMENTS:
+        raise ExplorerError("too_many_elements", field, what="this tensor", count=count, limit=L.MAX_ELEMENTS)
     return shape
 
 
@@ -863,7 +864,7 @@ class Evaluator:
         self.work += sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
 
     def _bound(self, t, e):
-        n = t.numel()
+        n = t.numel() or max(t.shape, default=0)
         if n > L.MAX_INTERMEDIATE:
             raise ExplorerError("too_many_elements", self.field, what=_describe(e), count=n, limit=L.MAX_INTERMEDIATE)
         if t.dim() > L.MAX_DIMS:
