@@ -24,7 +24,7 @@ RUNS = Store(160 * MB)      # a run's history is at most 40 MB (limits.MAX_HISTO
 GRAPHS = Store(64 * MB)     # traced graphs keep big tensors as previews: tens of kilobytes each
 VIEWS = Store(64 * MB)      # DOT, explanations, figure JSON, log rows, scripts
 
-LOG_ROWS = 200              # epochs the log table shows at once
+LOG_ROWS = 50               # epochs the log table shows at once, around the one shown (the CSV has all)
 LOG_CELLS = 40_000          # numbers the log table shows at once (big tensors get fewer epochs)
 CSV_CELLS = 2_000_000       # numbers in the CSV (~40 MB): every epoch of any run a person would read
 LR_NODES = 6                # graphs up to this many nodes are drawn left to right
