@@ -113,6 +113,64 @@ def seed_loop_quiet(arg):
     return seed_loop(arg, show=False)
 
 
+MLP_EPOCHS = 1000
+
+
+def explorer_mlp(_):
+    import explorer
+    return explorer.run(explorer.PRESETS["mlp"].replace(epochs=MLP_EPOCHS))
+
+
+def exported_multi_epoch(_):
+    """`export_script(PRESETS["multi_epoch"])`'s loop by hand, without its print."""
+    w = torch.tensor(10, requires_grad=True, dtype=torch.float)
+    lr = 0.01
+    epochs = 500
+    for epoch in range(epochs):
+        if w.grad is not None:
+            w.grad.zero_()
+        loss = w ** 2 + 20
+        loss.sum().backward()
+        w.data = w.data - lr * w.grad
+        if not torch.isfinite(loss.sum()) or not all(torch.isfinite(t).all() for t in [w]):
+            break
+    return [w]
+
+
+def exported_mlp(_):
+    """`export_script(PRESETS["mlp"].replace(epochs=1000))`'s loop by hand, without its print
+    (and the `*_now` copies that only the print reads)."""
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    x = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=torch.float)
+    y = torch.tensor([[0], [1], [1], [0]], dtype=torch.float)
+    W1 = torch.randn(2, 4, requires_grad=True)
+    b1 = torch.zeros(4, requires_grad=True)
+    W2 = torch.randn(4, 1, requires_grad=True)
+    b2 = torch.zeros(1, requires_grad=True)
+    lr = 0.05
+    epochs = MLP_EPOCHS
+    optimizer = torch.optim.Adam([W1, b1, W2, b2], lr=lr)
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        h = torch.tanh(x @ W1 + b1)
+        out = h @ W2 + b2
+        loss = F.mse_loss(out, y)
+        loss.sum().backward()
+        optimizer.step()
+        if not torch.isfinite(loss.sum()) or not all(torch.isfinite(t).all() for t in [W1, b1, W2, b2]):
+            break
+    return [W1, b1, W2, b2]
+
+
+def same_result(ours, base):
+    """A row's timings only count if both sides end on the same weights, bit for bit."""
+    run, final = ours(None), base(None)
+    last = [run.history.params[n][-1] for n in run.history.names]
+    if not all(torch.equal(a, b.detach()) for a, b in zip(last, final)):
+        raise AssertionError("the baseline's final weights differ from explorer.run's")
+
+
 def _cell(v) -> str:
     if v is None:
         return "-"
@@ -145,9 +203,22 @@ def rows(quick: bool):
     yield f"train: multi_epoch ({EPOCHS} epochs) vs seed loop", ours, base
     _, base = compare(None, seed_loop_quiet, lambda: None, reps)
     yield "train: (same) vs seed loop without print", ours, base
+    for label, ours_fn, base_fn in ((f"multi_epoch ({EPOCHS} epochs)", explorer_run, exported_multi_epoch),
+                                    (f"mlp Adam ({MLP_EPOCHS} epochs)", explorer_mlp, exported_mlp)):
+        try:
+            same_result(ours_fn, base_fn)
+        except Exception as e:  # noqa: BLE001 - the table reports it
+            ours, base = e, None
+        else:
+            ours, base = compare(ours_fn, base_fn, lambda: None, reps)
+        yield f"train: {label} vs exported loop", ours, base
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["load"]:
+        from .load import main as load_main
+        return load_main(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
     args = ap.parse_args(argv)

@@ -1,13 +1,14 @@
 """Training: real torch tensors, real backward, the course's update rule, every epoch recorded.
 
-The loop is the seed's loop and nothing more, so the numbers are bit-identical to the course.
+The loop does the seed's float32 ops in the seed's order and nothing more, so the numbers are
+bit-identical to the course and to the exported script, whatever the server's load: a run always
+does all its epochs, or stops where the script would (divergence, a torch error).
 Graphs are not traced while training: `Run.graph_at(k)` rebuilds epoch k's forward pass from
 the recorded weights (the same float32 ops on the same inputs) and traces that.
 """
 from __future__ import annotations
 
 import time
-from math import isfinite
 from dataclasses import dataclass, field
 
 import torch
@@ -89,8 +90,7 @@ class Run:
 def run(exp: Experiment) -> Run:
     """Validate, build the tensors and train. Raises ExplorerError for any bad input, nothing else."""
     p = plan(exp)
-    tensors = make_tensors(p)
-    return _train(p, tensors)
+    return _train(p, make_tensors(p))
 
 
 def make_tensors(p: Plan) -> dict:
@@ -103,74 +103,119 @@ def make_tensors(p: Plan) -> dict:
     return out
 
 
-def _optimizer(exp: Experiment, params):
+BETAS, EPS, MOMENTUM = (0.9, 0.999), 1e-8, 0.9     # torch.optim's defaults, as the exported script uses them
+CHECK_EVERY = 32                                    # epochs between looks at divergence and at the clock
+_ENGINE = torch.autograd.Variable._execution_engine
+
+
+def _optimizer(exp: Experiment, w: torch.Tensor):
+    """One weight's update, `update(t, now, grad) -> next` at epoch t, out of place so every epoch's
+    weights can be kept as they are. The float32 ops, their order and their Python-float constants
+    are those of the exported script's `w.data - lr * w.grad` and of torch.optim's default
+    (single-tensor) SGD and Adam steps, so the numbers are the same bit for bit, without the
+    optimizer object's per-step bookkeeping. The export round-trip tests hold them to it."""
+    lr = exp.lr
+    if exp.optimizer == "gd":
+        return lambda t, now, g: now - lr * g
     if exp.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=exp.lr)
+        return lambda t, now, g: torch.add(now, g, alpha=-lr)
     if exp.optimizer == "momentum":
-        return torch.optim.SGD(params, lr=exp.lr, momentum=0.9)
-    if exp.optimizer == "adam":
-        return torch.optim.Adam(params, lr=exp.lr)
-    return None
+        buf = None
+
+        def momentum(t, now, g):
+            nonlocal buf
+            buf = g.clone() if buf is None else buf.mul_(MOMENTUM).add_(g)
+            return torch.add(now, buf, alpha=-lr)
+        return momentum
+    beta1, beta2 = BETAS
+    m, v = torch.zeros_like(w), torch.zeros_like(w)
+
+    def adam(t, now, g):
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        step_size = lr / (1 - beta1 ** t)
+        denom = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(EPS)
+        return torch.addcdiv(now, m, denom, value=-step_size)
+    return adam
 
 
 def _train(p: Plan, env: dict) -> Run:
+    """The course's loop: zero the gradients, forward, backward, update; every epoch recorded.
+
+    Each epoch's loss, gradients and weights are fresh tensors that nothing changes afterwards, so
+    they are kept as they are and stacked once at the end. Zeroing is the script's: for gradient
+    descent a zero `.grad` that backward adds into (what `w.grad.zero_()` leaves), for the optimizers
+    None (what `optimizer.zero_grad()` leaves); without zeroing `.grad` accumulates in place and is
+    copied. Nothing is read back per epoch: divergence and the clock are looked at every CHECK_EVERY
+    epochs, and the exact first bad epoch is found at the end."""
     exp = p.experiment
-    names = p.trainable
-    params = [env[n] for n in names]
-    opt = _optimizer(exp, params)
-    lr, zero, summed = exp.lr, exp.zero_grad, p.summed
+    names, epochs, summed, zero_grad = p.trainable, exp.epochs, p.summed, exp.zero_grad
+    leaves = [env[n] for n in names]
     forward_pass = lang.compile_program(p.program)
-    losses, grads = [], {n: [] for n in names}
-    weights = {n: [env[n].detach().clone()] for n in names}
-    notes = list(p.notes)
+    weights = {n: [w.detach()] for n, w in zip(names, leaves)}
+    grads = {n: [] for n in names}
+    trained = []                       # (leaf, its weights, its grads, its update): those epoch 1 reached
+    gd = exp.optimizer == "gd"
+    losses, notes, one = [], list(p.notes), None
     start = time.perf_counter()
-    for epoch in range(1, exp.epochs + 1):
-        if zero:
-            if opt is not None:
-                opt.zero_grad()
-            else:
-                for w in params:
-                    if w.grad is not None:
-                        w.grad.zero_()
+    for t in range(1, epochs + 1):
+        if zero_grad and t > 1:
+            for w, ws, gs, update in trained:
+                w.grad = torch.zeros_like(ws[-1]) if gd else None
         try:
             loss = forward_pass(env)
             total = loss.sum() if summed else loss
-            total.backward()
+            if t == 1:
+                total.backward()
+            else:
+                _backward(total, one)
         except lang.TORCH_ERRORS as e:      # e.g. binary_cross_entropy of a value outside [0, 1]
             detail = lang.clean_error(e)
-            if epoch == 1:
+            if t == 1:
                 raise ExplorerError("op_failed", "loss", op="the loss", detail=detail) from None
-            notes.append(Note("stopped_error", epoch=epoch, detail=detail))
+            if torch.isfinite(torch.stack(losses)).all():   # else the script stopped at an inf/nan loss
+                notes.append(Note("stopped_error", epoch=t, detail=detail))
             break
-        losses.append(total.item())
-        for n, w in zip(names, params):
-            grads[n].append(None if w.grad is None else w.grad.clone())
-        if opt is None:
-            for n, w in zip(names, params):
-                if w.grad is not None:
-                    w.data = w.data - lr * w.grad
-                weights[n].append(w.data)
-        else:
-            opt.step()
-            for n, w in zip(names, params):
-                weights[n].append(w.detach().clone())
-        if not isfinite(losses[-1]) or epoch % 32 == 0 and not all(torch.isfinite(w).all() for w in params):
-            break                                    # the exact first bad epoch is found below
-        if time.perf_counter() - start > L.TIME_BUDGET and epoch < exp.epochs:
-            notes.append(Note("time_budget", done=epoch, epochs=exp.epochs, limit=L.TIME_BUDGET))
-            break
-    losses = torch.tensor(losses, dtype=torch.float64)
-    weights = {n: torch.stack(weights[n]) for n in names}
-    grads = {n: None if any(g is None for g in grads[n]) else torch.stack(grads[n]) for n in names}
+        losses.append(total.detach())
+        if t == 1:
+            one = torch.ones_like(total)
+            trained = [(w, weights[n], grads[n], _optimizer(exp, w)) for n, w in zip(names, leaves)
+                       if w.grad is not None]
+        for w, ws, gs, update in trained:
+            g = w.grad if zero_grad else w.grad.clone()
+            gs.append(g)
+            ws.append(update(t, ws[-1], g))
+            w.data = ws[-1]
+        if t % CHECK_EVERY == 0:
+            if time.perf_counter() - start > L.WALL_LIMIT:
+                raise ExplorerError("too_slow", "epochs", limit=L.WALL_LIMIT)
+            if not (torch.isfinite(total) and all(torch.isfinite(w).all() for w in leaves)):
+                break                                      # the exact first bad epoch is found below
+    for ws in weights.values():
+        if len(ws) == 1:                                  # the loss never reaches it: never updated
+            ws *= len(losses) + 1
+    losses = torch.stack(losses).double()
+    weights = {n: torch.stack(ws) for n, ws in weights.items()}
+    grads = {n: torch.stack(gs) if gs else None for n, gs in grads.items()}
     diverged = _first_non_finite(losses, weights)
     if diverged is not None:
         losses = losses[:diverged]
         weights = {n: w[:diverged + 1] for n, w in weights.items()}
         grads = {n: None if g is None else g[:diverged] for n, g in grads.items()}
-        notes = [n for n in notes if n.code != "time_budget"] + [Note("diverged", epoch=diverged)]
+        notes.append(Note("diverged", epoch=diverged))
     history = History(names, losses, weights, grads)
     data = {n: t for n, t in env.items() if n not in names}
     return Run(exp, p, history, data, tuple(notes), diverged)
+
+
+def _backward(total, one):
+    """`total.backward()` minus torch.autograd.backward's Python checks, which cost as much as the
+    backward pass itself on a small loss: the same engine call with the same arguments, `one` being
+    the `ones_like(total)` it would make. Epoch 1 takes the public path, which checks the loss.
+    Sharing `one` is safe: a gradient that aliases it is kept but never added into, since zeroed
+    runs give `.grad` a new tensor each epoch and accumulating ones own theirs from epoch 1."""
+    _ENGINE.run_backward((total,), (one,), keep_graph=False, create_graph=False, inputs=(),
+                         allow_unreachable=True, accumulate_grad=True)
 
 
 def _first_non_finite(losses, weights) -> int | None:

@@ -183,9 +183,6 @@ NOTES: dict[str, tuple[str, str]] = {
     "diverged": ("The run diverged at epoch {epoch}: the loss or a weight became inf or nan, so training "
                  "stopped there. Try a smaller learning rate.",
                  "训练在第 {epoch} 轮发散:损失或权重变成了 inf 或 nan,训练在此停止。试试更小的学习率。"),
-    "time_budget": ("Training stopped after {done} of {epochs} epochs: each run may train for at most "
-                    "{limit} seconds. The epochs done are kept.",
-                    "训练在 {epochs} 轮中的第 {done} 轮后停止:每次运行最多训练 {limit} 秒。已完成的轮次都保留。"),
     "stopped_error": ("Training stopped at epoch {epoch}: {detail}",
                       "训练在第 {epoch} 轮停止:{detail}"),
 }

@@ -121,6 +121,46 @@ def test_torch_optimizers_match_plain_torch(name):
     assert len(run.history) == 25
 
 
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_zeroing_keeps_torchs_sign_of_zero(optimizer):
+    """-0.0 prints differently from 0.0: `w.grad.zero_()` then backward turns a -0.0 gradient into 0.0,
+    `optimizer.zero_grad()` (.grad set to None) keeps it."""
+    run = explorer.run(Experiment(tensors={"w": "[1., 2.]"}, trainable=("w",), loss="(w * -0.0).sum()",
+                                  epochs=3, optimizer=optimizer))
+    w = f32([1., 2.]).requires_grad_()
+    opt = torch.optim.Adam([w], lr=0.01) if optimizer == "adam" else None
+    for h in run.history:
+        if opt is not None:
+            opt.zero_grad()
+        elif w.grad is not None:
+            w.grad.zero_()
+        (w * -0.0).sum().backward()
+        assert torch.equal(torch.signbit(h.grads["w"]), torch.signbit(w.grad))
+        if opt is not None:
+            opt.step()
+        else:
+            w.data = w.data - 0.01 * w.grad
+        assert torch.equal(torch.signbit(h.next_params["w"]), torch.signbit(w.detach()))
+    assert torch.signbit(run.history.grads["w"][-1]).all() == (optimizer == "adam")
+
+
+def test_a_torch_error_mid_run_stops_there_and_keeps_the_epochs_before():
+    exp = Experiment(tensors={"p": "[0.5]", "y": "[1.]"}, trainable=("p",),
+                     loss="F.binary_cross_entropy(p, y)", lr=0.2, epochs=10)
+    run = explorer.run(exp)
+    p, done = f32([0.5]).requires_grad_(), 0
+    with pytest.raises(RuntimeError):
+        for _ in range(10):
+            if p.grad is not None:
+                p.grad.zero_()
+            torch.nn.functional.binary_cross_entropy(p, f32([1.])).sum().backward()
+            p.data = p.data - 0.2 * p.grad
+            done += 1
+    assert len(run.history) == done == 2 and torch.equal(run.history[-1].next_params["p"], p.detach())
+    note = next(n for n in run.notes if n.code == "stopped_error")
+    assert "3" in note.en and "3" in note.zh and run.diverged_at is None
+
+
 def test_forgetting_zero_grad_accumulates_like_torch():
     run = explorer.run(PRESETS["forgot_zero_grad"])
     w = torch.tensor(10.0, requires_grad=True)
@@ -146,13 +186,14 @@ def test_divergence_stops_and_records_the_epoch():
                for n in run.notes)
 
 
-def test_time_budget_stops_cleanly_and_keeps_epochs(monkeypatch):
-    monkeypatch.setattr(limits, "TIME_BUDGET", 0.0)
-    run = explorer.run(PRESETS["multi_epoch"])
-    assert len(run.history) == 1
-    assert run.history[0].next_params["w"].item() == 9.800000190734863
-    note = next(n for n in run.notes if n.code == "time_budget")
-    assert "500" in note.en and "500" in note.zh
+def test_a_run_past_the_wall_limit_fails_instead_of_keeping_a_cut_history(monkeypatch):
+    monkeypatch.setattr(limits, "WALL_LIMIT", 0.0)
+    with pytest.raises(ExplorerError) as e:
+        explorer.run(PRESETS["multi_epoch"])
+    assert e.value.code == "too_slow" and e.value.field == "epochs"
+    assert "0.0" in e.value.en and "0.0" in e.value.zh
+    monkeypatch.undo()
+    assert len(explorer.run(PRESETS["multi_epoch"]).history) == 500
 
 
 def test_unused_trainable_tensor_gets_no_gradient():
@@ -216,6 +257,8 @@ EXPORTED = {
     "multi_epoch": PRESETS["multi_epoch"],
     "linear_layer": PRESETS["linear_layer"],
     "mlp_adam": PRESETS["mlp"].replace(epochs=40),
+    "mlp_adam_1000": PRESETS["mlp"].replace(epochs=1000),
+    "sgd_accumulating": PRESETS["logistic_regression"].replace(optimizer="sgd", zero_grad=False, epochs=20),
     "forgot_zero_grad": PRESETS["forgot_zero_grad"],
     "lr_too_large": PRESETS["lr_too_large"],
     "momentum_random": Experiment(tensors={"x": "torch.rand(4, 3)", "w": "torch.randn(3)", "t": "torch.arange(4)"},
