@@ -90,13 +90,15 @@ def healthy(url: str) -> bool:
 
 
 def start_replica(app: Path, port: int, log: Path) -> subprocess.Popen:
-    """Output goes to a file: a pipe nobody reads would block a chatty replica."""
+    """Output goes to a file: a pipe nobody reads would block a chatty replica. Replicas train in
+    their own process (EXPLORER_WORKERS=0): one replica per core already uses every core, and a
+    worker pool in each would only add processes and memory."""
     with open(log, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(app),
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1"],
-            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT, env={"EXPLORER_WORKERS": "0", **os.environ, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
         )
 
