@@ -8,6 +8,7 @@ slider move, so per-node work is a few string operations: small tensors go throu
 """
 from __future__ import annotations
 
+import base64
 import gc
 from html import escape
 
@@ -262,17 +263,38 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang) -> str:
 
 # ---------------------------------------------------------------- Plotly
 
-def _layout(fig: go.Figure, title: str, y_title: str, w: dict, *, log_y: bool, projection: bool):
+# Figures are plain dicts in Plotly's JSON schema: the app serialises them once per run without
+# plotly's validation (a third of a new run's server time went to validating layouts and copying
+# templates); `loss_figure` and `tensor_figure` wrap them in go.Figure for notebooks and tests.
+_TEMPLATE: dict | None = None
+
+
+def _template() -> dict:
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        import plotly.io as pio
+        _TEMPLATE = pio.templates["plotly_white"].to_plotly_json()
+    return _TEMPLATE
+
+
+def _figure(traces: list, title: str, y_title: str, w: dict, *, log_y: bool, projection: bool,
+            mark_epoch=None) -> dict:
     fs = 20 if projection else 13
-    fig.update_layout(
+    layout = dict(
         title=dict(text=title, font=dict(size=fs + 4)),
         xaxis=dict(title=dict(text=w["epoch"])),
         yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
-        font=dict(size=fs),
-        template="plotly_white",
-        hovermode="x unified",
-        margin=dict(l=60, r=20, t=60, b=50),
-    )
+        font=dict(size=fs), template=_template(), hovermode="x unified",
+        margin=dict(l=60, r=20, t=60, b=50))
+    if mark_epoch is not None:
+        layout["shapes"] = [dict(type="line", x0=mark_epoch, x1=mark_epoch, xref="x", y0=0, y1=1, yref="y domain",
+                                 line=dict(color=CURRENT, width=3 if projection else 2, dash="dash"))]
+    return dict(data=traces, layout=layout)
+
+
+def _line(x, y, name: str, n: int, projection: bool) -> dict:
+    return dict(type="scattergl" if n > 1000 else "scatter", x=x, y=y, mode="lines", name=name,
+                line=dict(width=4 if projection else 2), connectgaps=False)
 
 
 def _finite(y: np.ndarray, log_y: bool) -> np.ndarray:
@@ -283,38 +305,31 @@ def _finite(y: np.ndarray, log_y: bool) -> np.ndarray:
     return y if ok.all() else np.where(ok, y, np.nan)
 
 
-def _scatter_cls(n: int):
-    return go.Scattergl if n > 1000 else go.Scatter
-
-
-def _mark(fig: go.Figure, mark_epoch, projection: bool):
-    if mark_epoch is not None:
-        fig.add_vline(x=mark_epoch, line=dict(color=CURRENT, width=3 if projection else 2, dash="dash"))
-
-
-def loss_figure(history, *, mark_epoch: int | None = None, log_y: bool = False, projection: bool = False,
-                lang: str = "en") -> go.Figure:
-    """Loss per epoch; `mark_epoch` pins the epoch the rest of the page is showing."""
+def _loss_dict(history, mark_epoch, log_y, projection, lang, mark_y=None) -> dict:
     w = _words(lang)
     n = len(history)
     x = np.arange(1, n + 1, dtype=np.int64)
     y = _losses(history)
     raw_bad = int(n - np.isfinite(y).sum())
     y = _finite(y, log_y)
-    width = 4 if projection else 2
-    fig = go.Figure()
-    fig.add_trace(_scatter_cls(n)(x=x, y=y, mode="lines", name=w["loss"], line=dict(width=width),
-                                  connectgaps=False))
+    traces = [_line(x, y, w["loss"], n, projection)]
     if mark_epoch is not None:
-        hit = np.nonzero(x == mark_epoch)[0]
-        if hit.size and np.isfinite(y[hit[0]]):
-            fig.add_trace(go.Scatter(x=[mark_epoch], y=[y[hit[0]]], mode="markers", showlegend=False,
-                                     name=w["loss"], marker=dict(color=CURRENT, size=14 if projection else 9)))
-    _mark(fig, mark_epoch, projection)
+        if mark_y is None:
+            hit = np.nonzero(x == mark_epoch)[0]
+            mark_y = float(y[hit[0]]) if hit.size and np.isfinite(y[hit[0]]) else None
+        if mark_y is not None:
+            traces.append(dict(type="scatter", x=[mark_epoch], y=[mark_y], mode="markers", showlegend=False,
+                               name=w["loss"], hoverinfo="skip", marker=dict(color=CURRENT, size=14 if projection else 9)))
     title = w["note"].format(title=w["loss"], note=w["nonfinite"].format(n=raw_bad)) if raw_bad else w["loss"]
-    _layout(fig, title, w["loss"], w, log_y=log_y, projection=projection)
-    fig.update_layout(showlegend=False)
+    fig = _figure(traces, title, w["loss"], w, log_y=log_y, projection=projection, mark_epoch=mark_epoch)
+    fig["layout"]["showlegend"] = False
     return fig
+
+
+def loss_figure(history, *, mark_epoch: int | None = None, log_y: bool = False, projection: bool = False,
+                lang: str = "en") -> go.Figure:
+    """Loss per epoch; `mark_epoch` pins the epoch the rest of the page is showing."""
+    return go.Figure(_loss_dict(history, mark_epoch, log_y, projection, lang))
 
 
 def _losses(history) -> np.ndarray:
@@ -354,28 +369,17 @@ def _series(history, attr: str, name: str, count: int, numel: int, dtype) -> np.
     return torch.stack(rows).to(torch.float64).numpy()
 
 
-def tensor_figure(history, which: str = "params", *, mark_epoch: int | None = None, log_y: bool = False,
-                  projection: bool = False, lang: str = "en", max_traces: int = 12) -> go.Figure:
-    """One line per element of every trainable tensor, to watch parameters settle or gradients vanish.
-
-    Lines beyond `max_traces` are left out (the title says how many) so big tensors stay legible.
-    On a log axis gradients are plotted as absolute values, since their sign is what flips.
-    """
+def _tensor_dict(history, which, mark_epoch, log_y, projection, lang, max_traces=12) -> dict:
     if which not in ("params", "grads"):
         raise ValueError(f"which must be 'params' or 'grads', not {which!r}")
     w = _words(lang)
     n = len(history)
-    fig = go.Figure()
+    traces = []
     title = w[which]
-    if which == "grads":
-        y_title = w["abs_grads"] if log_y else w["grads"]
-    else:
-        y_title = w["param_value"]
+    y_title = (w["abs_grads"] if log_y else w["grads"]) if which == "grads" else w["param_value"]
     if n:
         x = np.arange(1, n + 1, dtype=np.int64)
         first = history[0].params
-        cls = _scatter_cls(n)
-        width = 4 if projection else 2
         budget = max(0, int(max_traces))
         total = 0
         for name, t0 in first.items():
@@ -389,13 +393,20 @@ def tensor_figure(history, which: str = "params", *, mark_epoch: int | None = No
             if which == "grads" and log_y:
                 ys = np.abs(ys)
             for label, col in zip(_element_names(name, tuple(t0.shape), count), ys.T):
-                fig.add_trace(cls(x=x, y=_finite(col, log_y), mode="lines", name=label, line=dict(width=width)))
-        shown = len(fig.data)
-        if total > shown:
-            title = w["note"].format(title=title, note=w["omitted"].format(n=total - shown, limit=max_traces))
-    _mark(fig, mark_epoch, projection)
-    _layout(fig, title, y_title, w, log_y=log_y, projection=projection)
-    return fig
+                traces.append(_line(x, _finite(np.ascontiguousarray(col), log_y), label, n, projection))
+        if total > len(traces):
+            title = w["note"].format(title=title, note=w["omitted"].format(n=total - len(traces), limit=max_traces))
+    return _figure(traces, title, y_title, w, log_y=log_y, projection=projection, mark_epoch=mark_epoch)
+
+
+def tensor_figure(history, which: str = "params", *, mark_epoch: int | None = None, log_y: bool = False,
+                  projection: bool = False, lang: str = "en", max_traces: int = 12) -> go.Figure:
+    """One line per element of every trainable tensor, to watch parameters settle or gradients vanish.
+
+    Lines beyond `max_traces` are left out (the title says how many) so big tensors stay legible.
+    On a log axis gradients are plotted as absolute values, since their sign is what flips.
+    """
+    return go.Figure(_tensor_dict(history, which, mark_epoch, log_y, projection, lang, max_traces))
 
 
 # ---------------------------------------------------------------- a figure built once, marked at any epoch
@@ -410,19 +421,29 @@ def curve_json(history, which: str, *, log_y: bool = False, projection: bool = F
     Building and serialising a figure costs milliseconds per thousand epochs; moving the epoch
     slider only moves the marker, so the app builds this once per run and calls `mark` per epoch.
     """
+    import plotly.io as pio
     if which == "loss":
-        fig = loss_figure(history, log_y=log_y, projection=projection, lang=lang)
-        fig.add_trace(go.Scatter(x=[MARK_X], y=[MARK_Y], mode="markers", showlegend=False, hoverinfo="skip",
-                                 marker=dict(color=CURRENT, size=14 if projection else 9)))
+        fig = _loss_dict(history, MARK_X, log_y, projection, lang, mark_y=MARK_Y)
     else:
-        fig = tensor_figure(history, which, log_y=log_y, projection=projection, lang=lang)
-    _mark(fig, MARK_X, projection)
-    if len(history) <= CURVE_MARKERS:
-        fig.update_traces(mode="lines+markers", selector=dict(mode="lines"))
-    text = fig.to_json(validate=False)
+        fig = _tensor_dict(history, which, MARK_X, log_y, projection, lang)
+    for trace in fig["data"]:
+        if len(history) <= CURVE_MARKERS and trace["mode"] == "lines":
+            trace["mode"] = "lines+markers"
+        for axis in ("x", "y"):
+            if isinstance(trace[axis], np.ndarray):
+                trace[axis] = _typed(trace[axis])
+    text = pio.to_json(fig, validate=False)
     if text.count(_MARK_X) != (3 if which == "loss" else 2):
         raise ValueError("the epoch stand-in did not survive serialisation")
     return text
+
+
+def _typed(a: np.ndarray) -> dict:
+    """A Plotly typed array: float32 (the run's own precision, so nothing is rounded) as base64,
+    a third of the bytes of the same numbers written out in JSON."""
+    if a.dtype.kind in "iu":
+        return dict(dtype="i4", bdata=base64.b64encode(a.astype("<i4").tobytes()).decode())
+    return dict(dtype="f4", bdata=base64.b64encode(a.astype("<f4").tobytes()).decode())
 
 
 def mark(spec: str, epoch: int, loss: float | None = None) -> str:
