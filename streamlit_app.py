@@ -6,7 +6,7 @@ then the graph with its backward step-through, the curves, the log and the code.
 """
 import streamlit as st
 
-from explorer.ui import code_view, curves_view, graph_view, header, log_view, sidebar, state
+from explorer.ui import header, results, sidebar, state
 from explorer.ui.text import t
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide",
@@ -25,17 +25,6 @@ else:
         sidebar.share_box(typed, lang)
 
 header.status(shown, lang)
-epoch = header.epoch_scrubber(shown, lang)
-
-graph_tab, curves_tab, log_tab, code_tab = st.tabs(
-    [t("tab_graph", lang), t("tab_curves", lang), t("tab_log", lang), t("tab_code", lang)])
-with graph_tab:
-    graph_view.show(shown.run, epoch, lang, projection)
-with curves_tab:
-    curves_view.show(shown.run, epoch, lang, projection)
-with log_tab:
-    log_view.show(shown.run, epoch, lang)
-with code_tab:
-    code_view.show(shown.experiment, lang)
+results.show(shown.run, lang, projection)
 
 state.sync_url(typed)

@@ -1,6 +1,7 @@
 """`python -m bench [--quick]`: time Autograd Explorer against the baselines it replaces.
 
-`python -m bench load` plays a class of students; `python -m bench memory` measures one request's peak.
+`python -m bench load` plays a class of students; `python -m bench memory` measures one request's peak;
+`python -m bench reruns` the server CPU of view-only reruns.
 
 Each baseline runs in this same process, alternating with our side, so both see the same
 machine load and the ratio is meaningful even where absolute times are not. Only the work
@@ -224,6 +225,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["memory"]:
         from .memory import main as memory_main
         return memory_main(argv[1:])
+    if argv[:1] == ["reruns"]:
+        from .reruns import main as reruns_main
+        return reruns_main(argv[1:])
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few repeats: a smoke test, not a measurement")
     args = ap.parse_args(argv)

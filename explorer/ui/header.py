@@ -77,9 +77,9 @@ def _assignment(name: str, text: str) -> str:
     return text if "=" in text.split("(")[0] else f"{name} = {text}"
 
 
-def epoch_scrubber(shown: state.Shown, lang: str) -> int:
+def epoch_scrubber(run, lang: str) -> int:
     """Slider over the epochs done; the graph, the curves' marker and the log follow it."""
-    n = len(shown.run.history)
+    n = len(run.history)
     state.epoch(n)                      # clamps a kept slider value to this run
     if n < 2:
         st.caption(t("one_epoch", lang))
