@@ -80,9 +80,10 @@ def _step_controls(exp: Experiment, last: int, lang: str) -> int:
 
 
 def _downloads(dot: str, lang: str) -> None:
-    """DOT always; SVG and PNG only where Graphviz's `dot` can draw them, and only when clicked."""
+    """DOT always; SVG and PNG only where Graphviz's `dot` can draw them. Each file is made only when
+    clicked (a callable): handed over as data, every rerun would store a copy for the download."""
     with st.container(horizontal=True):
-        st.download_button(t("download_dot", lang), dot, "autograd_graph.dot", "text/vnd.graphviz",
+        st.download_button(t("download_dot", lang), partial(str, dot), "autograd_graph.dot", "text/vnd.graphviz",
                            key="dl_dot", icon=":material/download:", on_click="ignore")
         if shutil.which("dot"):
             for fmt, mime in (("svg", "image/svg+xml"), ("png", "image/png")):
