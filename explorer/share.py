@@ -21,7 +21,7 @@ FIELDS = {"tensors": "t", "trainable": "tr", "loss": "loss", "lr": "lr", "epochs
           "optimizer": "opt", "zero_grad": "zg", "seed": "seed"}
 
 # view key -> parser; these describe how the page is looked at, not the experiment.
-VIEW = {"epoch": int, "step": int, "hide": str, "proj": bool, "log": bool}
+VIEW = {"epoch": int, "step": int, "tab": int, "hide": str, "proj": bool, "log": bool}
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 

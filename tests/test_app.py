@@ -26,6 +26,19 @@ def app(**query) -> AppTest:
     return at.run()
 
 
+TAB_LABELS = {"en": ("Graph", "Curves", "Log", "Code"), "zh": ("计算图", "曲线", "训练日志", "代码")}
+
+
+def open_tab(at: AppTest, i: int, lang: str = "en") -> AppTest:
+    """Open tab i as a click would: only the open tab is drawn."""
+    at.session_state[f"tab_{lang}"] = TAB_LABELS[lang][i]
+    return at.run()
+
+
+def script(at: AppTest) -> list[str]:
+    return [c.value for c in at.code if c.value.startswith("# Autograd Explorer")]
+
+
 def dot(at: AppTest) -> str:
     charts = at.get("graphviz_chart")
     assert len(charts) == 1
@@ -69,17 +82,19 @@ def test_every_preset_renders_its_graph_and_curves(key):
     for node in graph.nodes:
         if node.kind in ("op", "leaf"):
             assert node.label in source, node.label
-    figs = figures(at)
+    assert at.selectbox(key="preset").value == key
+    assert not figures(at) and not at.main.dataframe and not script(at)     # only the open tab is drawn
+    figs = figures(open_tab(at, 1))
     assert len(figs) == 3                        # loss, parameters, gradients
+    assert at.query_params["tab"] == "1"
     history = run(PRESETS[key]).history
     loss = figs[0]["data"][0]
     assert points(loss["x"]) == list(range(1, len(history) + 1))
     assert points(loss["y"])[0] == pytest.approx(float(history.losses[0]))
     assert any(s["x0"] == 1 for s in figs[1]["layout"]["shapes"])     # the epoch shown is marked
-    assert at.selectbox(key="preset").value == key
-    assert at.code[0].value.startswith("# Autograd Explorer")
+    assert script(open_tab(at, 3))
     shown = min(len(history), compute.log_limits(run(PRESETS[key]))[0])
-    assert len(at.main.dataframe[0].value) == shown * len(history.names)
+    assert len(open_tab(at, 2).main.dataframe[0].value) == shown * len(history.names)
 
 
 def test_course_examples_show_the_course_ops():
@@ -141,9 +156,9 @@ def test_epoch_scrubber_changes_graph_numbers_curves_marker_and_log():
     ok(at)
     assert dot(at) != first_dot and words(at) != first_words
     assert "value 10<" not in dot(at)
-    shapes = figures(at)[0]["layout"]["shapes"]
+    shapes = figures(open_tab(at, 1))[0]["layout"]["shapes"]
     assert any(s.get("x0") == 250 for s in shapes)
-    table = at.main.dataframe[0].value
+    table = open_tab(at, 2).main.dataframe[0].value
     assert list(table[table[" "] == "▶"]["Epoch"]) == [250]
     assert len(table) == compute.LOG_ROWS and "Showing epochs 225–274 of 500" in " ".join(c.value for c in at.main.caption)
     assert at.query_params["epoch"] == "250"
@@ -241,8 +256,8 @@ def test_chinese_from_the_url():
     assert "自动求导" in at.title[0].value
     assert [t.label for t in at.tabs] == ["计算图", "曲线", "训练日志", "代码"]
     assert at.text_area(key="loss").value == PRESETS["single_step"].loss
-    assert any("当前轮次" in c for c in at.main.dataframe[0].value.columns)
     assert "梯度" in dot(at)
+    assert any("当前轮次" in c for c in open_tab(at, 2, "zh").main.dataframe[0].value.columns)
 
 
 def test_switching_language_never_touches_the_experiment():
@@ -255,12 +270,12 @@ def test_switching_language_never_touches_the_experiment():
 
 
 def test_log_table_is_the_course_printout():
-    at = app(preset="single_step", lang="zh")
+    at = app(preset="single_step", lang="zh", tab="2")
     frame = at.main.dataframe[0].value
     assert list(frame.columns) == [" ", "当前轮次", "当前权重", "固定学习率", "更新后梯度", "下一个权重", "损失"]
     row = frame.iloc[0].tolist()[1:]
     assert row[:5] == [1, "[10.0, 20.0]", 0.01, "[40.0, 80.0]", "[9.600000381469727, 19.200000762939453]"]
-    at = app(preset="linear_layer")
+    at = app(preset="linear_layer", tab="2")
     frame = at.main.dataframe[0].value
     assert list(frame.columns)[1:3] == ["Epoch", "Tensor"] and list(frame["Tensor"]) == ["w", "b"]
 

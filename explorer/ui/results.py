@@ -1,7 +1,8 @@
 """The epoch shown and the four tabs: everything that shows one run.
 
-A fragment: moving the epoch slider or switching the log scale reruns only this part of the page,
-not the inputs in the sidebar, which on a six-tensor example were half of a rerun's server time.
+A fragment: moving the epoch slider, switching the log scale or the tab reruns only this part of
+the page, not the inputs in the sidebar, which on a six-tensor example were half of a rerun's
+server time.
 """
 from __future__ import annotations
 
@@ -13,17 +14,28 @@ from . import code_view, curves_view, graph_view, header, log_view, state
 from .text import t
 
 
+TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code")
+
+
 @st.fragment
 def show(run: explorer.Run, lang: str, projection: bool) -> None:
+    """Only the open tab is computed and sent: a page that drew all four cost a busy server twice
+    as much per rerun (the curves, the log table and the code travel on every rerun otherwise)."""
     epoch = header.epoch_scrubber(run, lang)
-    graph_tab, curves_tab, log_tab, code_tab = st.tabs(
-        [t("tab_graph", lang), t("tab_curves", lang), t("tab_log", lang), t("tab_code", lang)])
-    with graph_tab:
-        graph_view.show(run, epoch, lang, projection)
-    with curves_tab:
-        curves_view.show(run, epoch, lang, projection)
-    with log_tab:
-        log_view.show(run, epoch, lang)
-    with code_tab:
-        code_view.show(run.experiment, lang)
+    labels = [t(k, lang) for k in TABS]
+    key = f"tab_{lang}"              # the labels are per language; the open tab's index is kept across
+    state.open_tab(key, labels)
+    graph_tab, curves_tab, log_tab, code_tab = st.tabs(labels, key=key, on_change="rerun")
+    if graph_tab.open:
+        with graph_tab:
+            graph_view.show(run, epoch, lang, projection)
+    if curves_tab.open:
+        with curves_tab:
+            curves_view.show(run, epoch, lang, projection)
+    if log_tab.open:
+        with log_tab:
+            log_view.show(run, epoch, lang)
+    if code_tab.open:
+        with code_tab:
+            code_view.show(run.experiment, lang)
     state.sync_url(state.typed())

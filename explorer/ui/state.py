@@ -52,6 +52,8 @@ def init() -> None:
     ss.log_y = bool(view.get("log"))
     if "epoch" in view:
         ss.epoch = view["epoch"]
+    if "tab" in view:
+        ss.tab = view["tab"]
     if "step" in view:
         ss.step = view["step"]
         ss.step_for = typed()
@@ -131,6 +133,21 @@ def remove_row(rid: int) -> None:
         ss.pop(k, None)
 
 
+def tab() -> int:
+    """The open tab (0 graph, 1 curves, 2 log, 3 code)."""
+    i = ss.get("tab", 0)
+    return i if isinstance(i, int) and 0 <= i < 4 else 0
+
+
+def open_tab(key: str, labels: list[str]) -> None:
+    """Seed the tabs widget `key` with the open tab, or remember which one it has open, by position:
+    a language switch makes a new widget (new labels), which opens where the old one was."""
+    if ss.get(key) in labels:
+        ss.tab = labels.index(ss[key])
+    else:
+        ss[key] = labels[tab()]
+
+
 def move_step(delta: int, last: int) -> None:
     ss.step = min(last, max(0, int(ss.get("step", last)) + delta))
 
@@ -182,6 +199,8 @@ def view() -> dict:
         v["epoch"] = ss.epoch
     if ss.get("step", ss.get("step_last")) != ss.get("step_last"):
         v["step"] = ss.step
+    if tab():
+        v["tab"] = tab()
     if ss.get("hide"):
         v["hide"] = "inputs"
     v["proj"] = bool(ss.get("proj"))
