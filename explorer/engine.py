@@ -202,10 +202,25 @@ def _train(p: Plan, env: dict) -> Run:
         losses = losses[:diverged]
         weights = {n: w[:diverged + 1] for n, w in weights.items()}
         grads = {n: None if g is None else g[:diverged] for n, g in grads.items()}
-        notes.append(Note("diverged", epoch=diverged))
+        notes.append(_not_finite(p, env, weights) if not torch.isfinite(losses[0]) else
+                     Note("diverged", epoch=diverged))
     history = History(names, losses, weights, grads)
     data = {n: t for n, t in env.items() if n not in names}
     return Run(exp, p, history, data, tuple(notes), diverged)
+
+
+def _not_finite(p: Plan, env: dict, weights: dict) -> Note:
+    """The loss is inf/nan with the starting weights: no learning rate helps, so name the first line
+    whose value is not finite (w ** 2 / 0, torch.sqrt(-w), ...)."""
+    start = {**env, **{n: w[0] for n, w in weights.items()}}
+    with torch.no_grad():
+        _, named = lang.Evaluator("loss").run(p.program, start)
+    for name, expr in p.program.lines:
+        value = named.get(name)
+        if isinstance(value, torch.Tensor) and not torch.isfinite(value).all():
+            return Note("loss_not_finite", name=name, line=f"{name} = {lang.to_source(expr)}")
+    name, expr = p.program.lines[-1]
+    return Note("loss_not_finite", name=name, line=f"{name} = {lang.to_source(expr)}")
 
 
 def _backward(total, one):

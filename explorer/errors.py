@@ -183,6 +183,11 @@ NOTES: dict[str, tuple[str, str]] = {
     "diverged": ("The run diverged at epoch {epoch}: the loss or a weight became inf or nan, so training "
                  "stopped there. Try a smaller learning rate.",
                  "训练在第 {epoch} 轮发散:损失或权重变成了 inf 或 nan,训练在此停止。试试更小的学习率。"),
+    "loss_not_finite": ("The loss is not a finite number even with the starting weights: '{name}' is inf or nan "
+                        "at epoch 1 ({line}). Look for a division by zero or the log or square root of a negative "
+                        "number there; a smaller learning rate will not help.",
+                        "损失在初始权重下就不是有限数:第 1 轮时「{name}」是 inf 或 nan({line})。"
+                        "请检查这一行是否除以零,或对负数取对数、开平方;调小学习率没有用。"),
     "stopped_error": ("Training stopped at epoch {epoch}: {detail}",
                       "训练在第 {epoch} 轮停止:{detail}"),
 }

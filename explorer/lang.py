@@ -11,6 +11,7 @@ import io
 import math
 import operator
 import re
+import textwrap
 import tokenize
 from dataclasses import dataclass
 
@@ -216,7 +217,7 @@ def _without_comments(text: str, field: str) -> str:
 def _parse(text: str, field: str, help_text: str) -> ast.Module:
     _check_text(text, field, help_text)
     try:
-        tree = ast.parse(text.strip("\n"), mode="exec")
+        tree = ast.parse(textwrap.dedent(text.strip("\n")), mode="exec")     # pasted from inside a function
     except SyntaxError as e:
         raise ExplorerError("syntax", field, detail=f"{e.msg} (line {e.lineno})") from None
     except (ValueError, RecursionError, MemoryError) as e:
@@ -312,7 +313,7 @@ class _Expr:
             return self.consts[name]
         if name in self.modules:
             raise ExplorerError("not_allowed", self.field, what=f"using the loss function '{name}' as a value",
-                                allowed=f"Call it, like {name}(z, y).")
+                                allowed=Bi((f"Call it, like {name}(z, y).", f"请调用它,例如 {name}(z, y)。")))
         if name in self.defined:
             return Ref(name)
         if name in ("torch", "F", "nn"):
@@ -427,6 +428,11 @@ class _Expr:
             raise ExplorerError("exponent_too_large", self.field, value=args[0].value, limit=L.MAX_EXPONENT)
         if name in ("reshape", "view") and len(args) == 1 and isinstance(args[0], tuple):
             args = args[0]
+        if name in ("reshape", "view") and any(isinstance(a, Num) and not -1 <= a.value <= L.MAX_INTERMEDIATE
+                                               for a in args):
+            raise ExplorerError("bad_argument", self.field, func=f".{name}()",
+                                detail=Bi((f"sizes must be -1 or whole numbers from 0 to {L.MAX_INTERMEDIATE}",
+                                           f"尺寸必须是 -1 或 0 到 {L.MAX_INTERMEDIATE} 之间的整数")))
         return Method(obj, name, args, self._kwargs(node, _KEYWORDS.get(name, ()), f".{name}()"))
 
     def _args(self, node, lo, hi, func):
@@ -505,7 +511,11 @@ def _fold(op, a, b, field):
         r = PYOPS[op](a, b)
     except (ZeroDivisionError, OverflowError, ValueError) as e:
         raise ExplorerError("bad_argument", field, func=op, detail=f"on numbers failed: {e}") from None
-    if isinstance(r, complex) or abs(r) > L.MAX_CONSTANT or not math.isfinite(r):
+    if isinstance(r, complex):
+        raise ExplorerError("bad_argument", field, func=f"({a}) {op} {b}",
+                            detail=Bi(("is not a real number (a negative number to a fractional power)",
+                                       "不是实数(负数的非整数次幂)")))
+    if abs(r) > L.MAX_CONSTANT or not math.isfinite(r):
         raise ExplorerError("literal_too_large", field, value=f"{a} {op} {b}", limit=f"{L.MAX_CONSTANT:g}")
     return r
 
@@ -758,12 +768,15 @@ class Evaluator:
         t = type(e)
         if t is BinOp:
             a, b = self.calc(e.left, env), self.calc(e.right, env)
+            _no_module(a, self.field)
+            _no_module(b, self.field)
             if self.check:
                 self._check_pair(e.op, a, b)
                 self._read(a, b)
             return PYOPS[e.op](a, b)
         if t is Unary:
             v = self.calc(e.operand, env)
+            _no_module(v, self.field)
             return -v if e.op == "-" else +v
         if t is Call:
             args = [self.calc(a, env) for a in e.args]
@@ -871,6 +884,14 @@ class Evaluator:
             raise ExplorerError("too_many_dims", self.field, what=_describe(e), count=t.dim(), limit=L.MAX_DIMS)
 
 
+def _no_module(v, field) -> None:
+    if isinstance(v, LossModule):
+        raise ExplorerError("not_allowed", field, what=Bi((f"torch.nn.{v.cls}() in arithmetic",
+                                                            f"torch.nn.{v.cls}() 参与算术运算")),
+                            allowed=Bi((f"Call it on two tensors first, like torch.nn.{v.cls}()(z, y).",
+                                        f"请先用两个张量调用它,例如 torch.nn.{v.cls}()(z, y)。")))
+
+
 def compile_program(program: Program):
     """The training fast path: the tree turned once into nested closures, with no per-op checks
     (the meta dry run already made them). Same torch calls, same order as `Evaluator`."""
@@ -961,11 +982,17 @@ def _describe(e) -> str:
         return "the loss function"
     if isinstance(e, Index):
         return "indexing [ ]"
+    if isinstance(e, Unary):
+        return f"'{e.op}'"
     return type(e).__name__
 
 
+_SOURCE_PATH = re.compile(r"\S*/\S+\.(?:cpp|cc|h|hpp|cu|py):\d+:?\s*")
+
+
 def clean_error(err) -> str:
-    msg = str(err).split("\n")[0]
+    """torch's message, first line, without the C++ source paths it sometimes starts with."""
+    msg = _SOURCE_PATH.sub("", str(err).split("\n")[0]).strip()
     return msg[:200]
 
 

@@ -15,7 +15,8 @@ def test_a_loss_that_is_just_a_trainable_trains_and_traces():
 
 @pytest.mark.parametrize("tensor, loss, code", [
     ("torch.zeros(0, 1e9, 1e9, 1e9)", "loss = v.sum()", "too_many_elements"),
-    ("torch.zeros(0, 3)", "loss = v.sum() + w.reshape(0, 1000000000).sum()", "too_many_elements"),
+    ("torch.zeros(0, 3)", "loss = v.sum() + w.reshape(0, 1000000000).sum()", "bad_argument"),
+    ("torch.ones(2)", "loss = v.sum() + w.reshape(-2 ** 63).sum()", "bad_argument"),
     ("torch.arange(1, 2, 5e-324)", "loss = v.sum()", "too_many_elements"),
     ("torch.ones(2)", "loss = (v * 1000000000 ** 35).sum()", "literal_too_large"),
 ])
@@ -24,3 +25,41 @@ def test_overflows_are_explained(tensor, loss, code):
     with pytest.raises(ExplorerError) as e:
         explorer.run(exp)
     assert e.value.code == code and e.value.zh
+
+
+def test_a_loss_pasted_from_inside_a_function_keeps_its_indentation():
+    run = explorer.run(Experiment(tensors={"w": "torch.tensor([1.0, 2.0], requires_grad=True)"},
+                                  loss="    z = w * 2\n    loss = z.sum()"))
+    assert run.history.losses.tolist() == [6.0]
+
+
+@pytest.mark.parametrize("loss, line", [
+    ("loss = w ** 2 / 0", "loss = w ** 2 / 0"),
+    ("a = torch.sqrt(-w)\nb = a * 2\nloss = b.sum() + w.sum()", "a = torch.sqrt(-w)"),
+])
+def test_a_loss_that_is_not_finite_from_the_start_says_where_not_diverged(loss, line):
+    run = explorer.run(Experiment(tensors={"w": "torch.tensor([1.0, 2.0], requires_grad=True)"}, loss=loss, epochs=5))
+    note = run.notes[-1]
+    assert note.code == "loss_not_finite" and line in note.en and line in note.zh
+    assert "learning rate will not help" in note.en and "学习率" in note.zh
+    assert not any(n.code == "diverged" for n in run.notes)
+
+
+@pytest.mark.parametrize("loss, shown", [
+    ("loss = (w * (-1) ** 0.5).sum()", "(-1) ** 0.5 is not a real number"),
+    ("loss = -torch.nn.MSELoss()", "torch.nn.MSELoss() in arithmetic"),
+    ("f = torch.nn.MSELoss()\nloss = f * 2", "using the loss function 'f' as a value"),
+])
+def test_messages_name_the_students_code_not_internals(loss, shown):
+    with pytest.raises(ExplorerError) as e:
+        explorer.run(Experiment(tensors={"w": "torch.tensor([1.0, 2.0], requires_grad=True)"}, loss=loss))
+    assert shown in e.value.en
+    for text in (e.value.en, e.value.zh):
+        assert "LossModule" not in text and "Unary" not in text and ".cpp" not in text
+    assert "Call it" not in e.value.zh
+
+
+def test_torch_source_paths_are_cut_from_torch_messages():
+    from explorer.lang import clean_error
+    err = RuntimeError("/__w/pytorch/pytorch/build/aten/src/ATen/RegisterMeta_0.cpp:12860: sizes must be concrete")
+    assert clean_error(err) == "sizes must be concrete"

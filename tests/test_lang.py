@@ -613,8 +613,6 @@ ESCAPES = [
     ("form_feed", "loss", "\x0cw", "non_ascii"),
     ("vertical_tab", "loss", "w\x0b", "non_ascii"),
     ("del_char", "loss", "w\x7f", None),
-    ("leading_space", "loss", " w.sum()", "syntax"),
-    ("leading_tab", "loss", "\tw.sum()", "syntax"),
     ("indented_second_line", "loss", "a = w\n    loss = a.sum()", "syntax"),
     ("tab_space_mix", "loss", "if 1:\n\tw\n        w"),
     ("empty", "loss", "", "empty"),
