@@ -49,7 +49,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "「{field}」:{what} 将有 {count} 个维度,上限是 {limit}。"),
     "too_many_ops": ("'{field}' has too many operations: the limit is {limit}.",
                      "「{field}」运算太多:上限是 {limit} 个。"),
+    "backward_by_app": ("'{field}': no need for .backward() here: the app runs the backward pass itself (the "
+                        "course's loss.sum().backward()) and shows every gradient, w.grad included, on the graph. "
+                        "Keep only the lines that compute the loss.",
+                        "「{field}」:这里不需要写 .backward():应用会自己执行反向传播(即课程里的 loss.sum().backward()),"
+                        "并在计算图上显示每个梯度,包括 w.grad。只保留计算损失的那几行即可。"),
+    "grad_on_graph": ("'{field}': .grad cannot be used inside the loss: gradients exist only after backward, which "
+                      "the app runs once the loss is computed. Every tensor's .grad is shown on the graph and in the "
+                      "log (.grad is an attribute, not a method).",
+                      "「{field}」:损失里不能使用 .grad:梯度要在反向传播之后才有,而应用在算出损失之后才执行反向传播。"
+                      "每个张量的 .grad 都显示在计算图和训练日志里(.grad 是属性,不是方法)。"),
+    "zero_grad_by_app": ("'{field}': zeroing gradients is the 'Zero gradients every epoch' switch under Training; "
+                         "the loss field only computes the loss.",
+                         "「{field}」:梯度清零由「训练」下的「每轮清零梯度」开关控制;损失一栏只需要计算损失。"),
+    "step_by_app": ("'{field}': the update step is the app's: choose it under Training (optimizer and learning "
+                    "rate); the loss field only computes the loss.",
+                    "「{field}」:参数更新由应用完成:请在「训练」里选择优化器和学习率;损失一栏只需要计算损失。"),
     # tensors
+    "int_requires_grad": ("'{field}': {text} would fail in PyTorch too: whole numbers make an integer tensor, and "
+                          "\"Only Tensors of floating point and complex dtype can require gradients\". The course's "
+                          "fix: add dtype=torch.float (or write 10.0 instead of 10).",
+                          "「{field}」:{text} 在 PyTorch 里同样会报错:整数会生成整数张量,而「只有浮点或复数类型的张量才能"
+                          "要求梯度」。课程里的写法:加上 dtype=torch.float(或把 10 写成 10.0)。"),
     "ragged": ("'{field}': the rows of this list have different lengths; every row must have the same length.",
                "「{field}」:列表各行长度不同;每一行的长度必须相同。"),
     "int_dtype": ("'{field}': a tensor that needs a gradient must be float (the course: dtype=torch.float). "

@@ -147,6 +147,9 @@ _ARITY = {"matmul": (1, 1), "mm": (1, 1), "pow": (1, 1), "reshape": (1, L.MAX_DI
 _KEYWORDS = {"sum": ("dim", "keepdim"), "mean": ("dim", "keepdim"), "norm": ("dim", "keepdim"),
              "clamp": ("min", "max")}
 _LOSS_KEYWORDS = ("reduction",)
+# What a course's training loop does around the loss, which the app does itself: each gets its own lesson.
+_APP_DOES = {"backward": "backward_by_app", "grad": "grad_on_graph", "zero_": "zero_grad_by_app",
+             "zero_grad": "zero_grad_by_app", "step": "step_by_app"}
 _REDUCTIONS = ("mean", "sum", "none")
 _FUNC_ARITY = {"matmul": (2, 2), "sum": (1, 2), "mean": (1, 2), "clamp": (1, 3)}
 
@@ -271,6 +274,8 @@ def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> P
         elif isinstance(stmt, ast.Expr) and last:
             name, value = "loss", stmt.value
         else:
+            if isinstance(stmt, ast.Expr):               # loss.sum().backward() pasted from the course
+                _Expr(field, defined, modules, consts).build(stmt.value)
             _reject(stmt, field)
         expr = _Expr(field, defined, modules, consts).build(value)
         if isinstance(expr, LossModule):
@@ -371,6 +376,8 @@ class _Expr:
         if node.attr.startswith("_"):
             raise ExplorerError("not_allowed", self.field, what=f"the attribute '.{node.attr}'",
                                 allowed=_LOSS_HELP)
+        if node.attr in _APP_DOES:
+            raise ExplorerError(_APP_DOES[node.attr], self.field)
         if node.attr != "T":
             raise ExplorerError("unknown_method", self.field, name=node.attr, allowed=", ".join(METHODS + ("T",)))
         return Attr(self.build(node.value), "T")
@@ -419,6 +426,8 @@ class _Expr:
     def _method(self, obj_node, name, node):
         if name.startswith("_"):
             raise ExplorerError("not_allowed", self.field, what=f"the attribute '.{name}'", allowed=_LOSS_HELP)
+        if name in _APP_DOES:
+            raise ExplorerError(_APP_DOES[name], self.field)
         if name not in METHODS:
             raise ExplorerError("unknown_method", self.field, name=name, allowed=", ".join(METHODS + ("T",)))
         obj = self.build(obj_node)
@@ -663,6 +672,8 @@ def _factory(node: ast.Call, field) -> TensorSpec:
         if len(node.args) != 1:
             raise ExplorerError("bad_argument", field, func="torch.tensor", detail="takes one list of numbers")
         data = _data(node.args[0], field)
+        if requires_grad and dtype is None and _all_ints(data):
+            raise ExplorerError("int_requires_grad", field, text=ast.unparse(node)[:80])
         return TensorSpec("tensor", (data,), _data_shape(data, field), requires_grad, dtype)
     args = [_data(a, field) for a in node.args]
     if name in ("ones", "zeros", "rand", "randn"):
@@ -700,6 +711,14 @@ def _factory(node: ast.Call, field) -> TensorSpec:
     if len(args) != 3 or not float(args[2]).is_integer() or args[2] < 0:    # linspace
         raise ExplorerError("bad_argument", field, func="torch.linspace", detail="takes start, end, steps")
     return TensorSpec(name, (args[0], args[1], int(args[2])), _size((args[2],), field, name), requires_grad, dtype)
+
+
+def _all_ints(data) -> bool:
+    """Whole numbers written without a decimal point: torch.tensor makes them int64, which cannot
+    require gradients."""
+    if isinstance(data, tuple):
+        return all(_all_ints(d) for d in data)
+    return isinstance(data, int) and not isinstance(data, bool)
 
 
 def _size(size, field, func) -> tuple[int, ...]:

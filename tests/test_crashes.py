@@ -63,3 +63,23 @@ def test_torch_source_paths_are_cut_from_torch_messages():
     from explorer.lang import clean_error
     err = RuntimeError("/__w/pytorch/pytorch/build/aten/src/ATen/RegisterMeta_0.cpp:12860: sizes must be concrete")
     assert clean_error(err) == "sizes must be concrete"
+
+
+W = {"w": "torch.tensor([1.0, 2.0], requires_grad=True)"}
+
+
+@pytest.mark.parametrize("tensors, loss, code", [
+    (W, "loss = (w * 2).sum()\nloss.sum().backward()", "backward_by_app"),
+    (W, "loss = (w * w.grad).sum()", "grad_on_graph"),
+    (W, "loss = (w * 2).sum()\nw.grad.zero_()", "zero_grad_by_app"),
+    (W, "loss = w.sum()\noptimizer.step()", "step_by_app"),
+    ({"w": "torch.tensor([10, 20], requires_grad=True)"}, "loss = w.sum()", "int_requires_grad"),
+])
+def test_what_the_course_writes_around_the_loss_gets_its_own_lesson(tensors, loss, code):
+    with pytest.raises(ExplorerError) as e:
+        explorer.run(Experiment(tensors=tensors, loss=loss))
+    assert e.value.code == code and "allowed" not in e.value.en.lower()
+    if code == "int_requires_grad":
+        assert "dtype=torch.float" in e.value.en and "dtype=torch.float" in e.value.zh
+    explorer.run(Experiment(tensors={"w": "torch.tensor([10, 20], requires_grad=True, dtype=torch.float)"},
+                            loss="loss = w.sum()"))
