@@ -35,8 +35,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "{limit}: use fewer epochs or smaller trainable tensors.",
                           "本次运行要记录 {count} 个数(轮次 × 可训练元素数 × 2),上限是 {limit}:请减少轮次或缩小可训练张量。"),
     "bad_name": ("'{name}' cannot be used as a name: use letters, digits and _ (not starting with a digit "
-                 "or _), at most {limit} characters, and not a function name.",
-                 "'{name}' 不能用作名字:只能用字母、数字和下划线(不能以数字或下划线开头),最多 {limit} 个字符,且不能是函数名。"),
+                 "or _), at most {limit} characters, and not a function name, a Python keyword or a built-in "
+                 "such as print or range (the exported script must run).",
+                 "'{name}' 不能用作名字:只能用字母、数字和下划线(不能以数字或下划线开头),最多 {limit} 个字符,"
+                 "且不能是函数名、Python 关键字或 print、range 这样的内置名字(导出的脚本要能运行)。"),
     "reserved_name": ("'{field}': '{name}' is already a tensor of the experiment; pick another name.",
                       "「{field}」:'{name}' 已经是实验里的张量,请换一个名字。"),
     "literal_too_large": ("'{field}': the number {value} is too large: the limit is ±{limit}.",

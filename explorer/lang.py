@@ -7,7 +7,9 @@ torch functions, so no user-chosen name ever reaches `getattr`, a module or a fi
 from __future__ import annotations
 
 import ast
+import builtins
 import io
+import keyword
 import math
 import operator
 import re
@@ -155,7 +157,8 @@ _FUNC_ARITY = {"matmul": (2, 2), "sum": (1, 2), "mean": (1, 2), "clamp": (1, 3)}
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = {"torch", "F", "nn", "functional", "True", "False", "None"} | set(FUNCTIONS) | set(LOSSES) \
-    | set(LOSS_CLASSES) | set(FACTORIES)
+    | set(LOSS_CLASSES) | set(FACTORIES) | set(keyword.kwlist) | set(keyword.softkwlist) \
+    | {n for n in dir(builtins) if not n.startswith("_")}     # the exported script must run as Python
 
 _READABLE = {
     "Lambda": "a lambda", "ListComp": "a comprehension", "SetComp": "a comprehension",
