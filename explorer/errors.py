@@ -163,13 +163,17 @@ _OPERATORS = {"BitAnd": "&", "BitOr": "|", "BitXor": "^", "LShift": "<<", "RShif
               "Div": "/", "Pow": "**", "UAdd": "+", "USub": "-"}
 # What `ast.parse` calls the thing a student tried to assign to.
 _THINGS = {"literal": "字面量", "expression": "表达式", "function call": "函数调用", "ellipsis": "省略号",
-           "attribute": "属性", "subscript": "索引", "comparison": "比较运算", "conditional expression": "条件表达式",
+           "await expression": "await 表达式", "attribute": "属性", "subscript": "索引", "comparison": "比较运算", "conditional expression": "条件表达式",
            "lambda": "lambda 表达式", "keyword": "关键字", "f-string expression": "f-string", "named expression": ":=",
-           "tuple": "元组", "list": "列表", "set display": "集合", "dict literal": "字典"}
+           "tuple": "元组", "list": "列表", "set display": "集合", "dict literal": "字典", "starred": "星号表达式",
+           "yield expression": "yield 表达式", "generator expression": "生成器表达式", "list comprehension": "推导式",
+           "set comprehension": "推导式", "dict comprehension": "推导式", "dict display": "字典"}
 
 
 def _thing(x: str) -> str:
-    return _THINGS.get(x) or f" {x} "
+    """What Python names, in Chinese words; code keeps a space to the Chinese around it."""
+    t = _THINGS.get(x, x)
+    return (" " if t[0].isascii() else "") + t + (" " if t[-1].isascii() else "")
 
 
 def _table(rows):
@@ -214,12 +218,23 @@ _ZH = _table((
     (r"^takes (.+)$", r"参数应为 \1"), (r"^step must not be 0 .*$", "步长不能为 0，且必须从 start 指向 end"),
     (r"^on numbers failed: (.+)$", lambda m: f"数字运算失败：{_python_zh(m[1])}"),
     (r"^(.+) \(line (\d+)\)$", lambda m: f"{_syntax_zh(m[1])}（第 {m[2]} 行）"),
+    (r"^(.+) \(line None\)$", lambda m: _syntax_zh(m[1])),
 ))
 
 # Python 3.11's SyntaxError / IndentationError messages (ast.parse), and what `_parse` passes without a line.
 _SYNTAX = _table((
     (r"^invalid syntax$", "语法错误"),
     (r"^invalid syntax\. Perhaps you forgot a comma\?$", "语法错误，是不是少了逗号？"),
+    (r"^invalid syntax\. Maybe you meant '==' or ':=' instead of '='\?$", "语法错误；是不是想写「==」或「:=」而不是「=」？"),
+    (r"^expression cannot contain assignment, perhaps you meant \"==\"\?$", "这里不能赋值；是不是想写「==」？"),
+    (r"^expected 'except' or 'finally' block$", "try 后面缺少 except 或 finally"),
+    (r"^(?:illegal target for annotation|only single target \(not \w+\) can be annotated)$", "这里不能写类型注解"),
+    (r"^assignment to yield expression not possible$", "不能给 yield 赋值"),
+    (r"^cannot mix bytes and nonbytes literals$", "不能把 bytes 和普通字符串连在一起"),
+    (r"^cannot use assignment expressions with (.+)$", lambda m: f"不能对{_thing(m[1])}使用 :="),
+    (r"^var-(?:keyword|positional) argument cannot have default value$", "*参数和 **参数不能有默认值"),
+    (r"^expected default value expression$", "缺少默认值"),
+    (r"^invalid imaginary literal$", "虚数写法有误"),
     (r"^unexpected indent$", "多余的缩进（这一行不该比上一行缩进更多）"),
     (r"^unindent does not match any outer indentation level$", "缩进对不上：这一行的缩进与前面任何一层都不一致"),
     (r"^inconsistent use of tabs and spaces in indentation$", "缩进里混用了 Tab 和空格"),
@@ -294,14 +309,12 @@ _TORCH = _table((
 ))
 
 
-def _match(table, text: str):
+def _match(table, text: str) -> str | None:
+    """`text` in Chinese by the first pattern of `table` it matches, or None."""
     for pattern, repl in table:
         m = pattern.match(text)
-        if m and repl is not None:
-            s = repl(m) if callable(repl) else m.expand(repl)
-            return s
         if m:
-            return None
+            return (repl(m) if callable(repl) else m.expand(repl)).strip()
     return None
 
 

@@ -72,7 +72,9 @@ SYNTAX = ["w +", "w w", "f(w w)", "[1 2]", "(w", "w[", "x = {", "w)", "x = }", "
           "'abc", '"""abc', "1a", "1__0", "0x", "0b2", "0o8", "0777", "1 = w", "w + 1 = 2", "f() = 1", "None = 1",
           "...=1", "a = 1 = 2", "a + 1 += 2", "(*w)", "f(a for a in b, c)", "print 'x'", "f(x=1, 2)", "f(**a, *b)",
           "a = {1: }", "w \\ 3", "w\\", "a = 1 if b", "f'{'", "f'{}'", "def f(*): pass", "(" * 250 + ")" * 250,
-          "w ** ", "loss = w *", "x = w.sum(", "x = (w + 1))", "w.sum(,)"]
+          "w ** ", "loss = w *", "x = w.sum(", "x = (w + 1))", "w.sum(,)", "1 := w", "w.x := 1", "try:\n  w\nx = 1",
+          "w.sum() : int = 1", "(a, b): int = 1", "b'' 'a'", "1j2", "x = a, b = ", "x = yield = 1", "del 1",
+          "def f(*a=1): pass", "def f(a=): pass", "(yield) = 1", "del (w < 1)", "\x7f"]
 
 FIELD_CASES = [     # (experiment, the field its error names)
     (loss_exp("w.__class__"), "loss"),
