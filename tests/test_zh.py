@@ -248,3 +248,21 @@ def test_code_keeps_its_punctuation():
     assert fullwidth("\u8fd9\u91cc\u7f3a\u5c11\u300c:\u300d") == "\u8fd9\u91cc\u7f3a\u5c11\u300c:\u300d"
     assert fullwidth("\u5f20\u91cf(w, b),\u6ca1\u6709.") == "\u5f20\u91cf\uff08w, b\uff09\uff0c\u6ca1\u6709\u3002"
     assert fullwidth("+ - * / ** @\u3001( )\u3001") == "+ - * / ** @\u3001( )\u3001"
+
+
+@pytest.mark.parametrize("detail", [
+    "Dimension out of range (expected to be in range of [-1, 0], but got 1)",
+    "index 5 is out of bounds for dimension 0 with size 2", "shape '[3]' is invalid for input of size 2",
+    "only one dimension can be inferred", "too many indices for tensor of dimension 1",
+    "all elements of input should be between 0 and 1", "all elements of target should be between 0 and 1",
+    "sum() received an invalid combination of arguments - got (float), but expected one of:",
+    "Dimension specified as 1 but tensor has no dimensions", "clamp called but both min and max are none!",
+    "Expected input batch_size (3) to match target batch_size (2).",
+    "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0",
+    "mat1 and mat2 shapes cannot be multiplied (4x2 and 3x2)", "negative dimensions are not allowed",
+])
+def test_common_torch_messages_are_translated(detail):
+    for zh in (ExplorerError("op_failed", "loss", op=".sum()", detail=detail).zh,
+               Note("stopped_error", epoch=2, detail=detail).zh):
+        assert "\u201c" not in zh and "PyTorch" not in zh, zh
+        check_zh(zh)
