@@ -17,9 +17,12 @@ from explorer import Experiment, ExplorerError, Note, lang
 from explorer import limits as L
 from explorer.errors import FIELD_ZH, MESSAGES, NOTES, field_label
 from explorer.ui import text as ui_text
-from test_lang import ESCAPES, SMALL, _escape_experiment
+from hypothesis import HealthCheck, given, settings
+from test_lang import ESCAPES, SMALL, SOUP, _escape_experiment, _loss_exp, _tensor_exp
 
-pytestmark = pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors")
+pytestmark = [pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors"),
+              pytest.mark.filterwarnings("ignore::SyntaxWarning"),     # ast.parse on token soup
+              pytest.mark.filterwarnings("ignore:Tensor.T is deprecated")]
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 HALF_AFTER_CJK = re.compile(r"[\u3400-\u9fff][,.:;?!()]")
@@ -266,3 +269,15 @@ def test_common_torch_messages_are_translated(detail):
                Note("stopped_error", epoch=2, detail=detail).zh):
         assert "\u201c" not in zh and "PyTorch" not in zh, zh
         check_zh(zh)
+
+
+@settings(deadline=1000, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(SOUP)
+def test_fuzz_chinese_messages_of_token_soup(text):
+    """Whatever a student types, the Chinese message is Chinese prose and shows no internals."""
+    for exp in (_loss_exp(text), _tensor_exp(text)):
+        try:
+            explorer.run(exp)
+        except ExplorerError as e:
+            check_zh(e.zh)
+            check_no_internals(e)
