@@ -118,7 +118,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "kept: try again in a moment.",
                  "服务器没能在 {limit} 秒内完成这次运行（现在非常繁忙）。结果没有保存：请稍后再试。"),
     "bad_epoch": ("Epoch {epoch} does not exist: this run has epochs 1 to {last}.",
-                  "第 {epoch} 轮不存在：本次运行只有第 1 到 {last} 轮。"),
+                  "第 {epoch} 轮不存在:本次运行只有第 1 到 {last} 轮。"),
 }
 
 
