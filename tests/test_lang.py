@@ -751,7 +751,7 @@ def test_non_text_input_is_rejected(bad):
 def test_errors_name_the_field_at_fault():
     assert rejects(_escape_experiment("tensor", "torch.load('x')")).field == "tensor t"
     e = rejects(_escape_experiment("loss", "w.__class__"))
-    assert e.field == "loss" and "'loss'" in e.en and "「loss」" in e.zh
+    assert e.field == "loss" and "'loss'" in e.en and "「损失」" in e.zh
 
 
 def test_comments_may_hold_anything_but_code_may_not():

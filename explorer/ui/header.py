@@ -57,7 +57,7 @@ def field_name(field: str | None, lang: str) -> str:
     if field and field.startswith("tensor "):
         return f"**{t('tensors', lang)} · {plain(field[len('tensor '):])}**"
     key = {"tensors": "tensors", "trainable": "tensors", "loss": "loss", "lr": "lr", "epochs": "epochs",
-           "optimizer": "optimizer", "seed": "seed"}.get(field or "")
+           "optimizer": "optimizer", "seed": "seed", "epoch": "epoch", "experiment": "inputs"}.get(field or "")
     return f"**{t(key, lang)}**" if key else ""
 
 
