@@ -27,10 +27,10 @@ WORDS = {
                omitted="{n} more omitted (limit {limit})", nonfinite="{n} non-finite values not shown",
                note="{title} ({note})"),
     "zh": dict(value="值", grad="梯度", shape="形状", scalar="标量", saved="保存的张量",
-               more="… 还有 {n} 个节点未显示(上限 {limit})", loss="损失", epoch="轮次",
+               more="… 还有 {n} 个节点未显示（上限 {limit}）", loss="损失", epoch="轮次",
                params="参数", grads="梯度", abs_grads="|梯度|", param_value="值",
-               omitted="另有 {n} 条未显示,上限 {limit}", nonfinite="{n} 个非有限值未显示",
-               note="{title}({note})"),
+               omitted="另有 {n} 条未显示，上限 {limit}", nonfinite="{n} 个非有限值未显示",
+               note="{title}（{note}）"),
 }
 
 # (light fill, stronger fill once backward has passed the node); chosen to stay distinct on projectors
