@@ -22,14 +22,18 @@ _WORDS = {
                sends="Sent to {to}", chain="chain rule: sent = local derivative × arriving gradient",
                leaf="`{name}` is a leaf: AccumulateGrad adds the arriving gradient to `{name}.grad`.",
                total="`{name}.grad` is now", computes="computes", none="nothing (this input needs no gradient)",
-               end="No step {k}: this graph has {n} backward steps."),
+               end="No step {k}: this graph has {n} backward steps.",
+               detached="Nothing is sent to {name}: a detached value is a constant to autograd (it has no "
+                        "grad_fn and no edge back to where it came from), so the gradient path is cut there."),
     "zh": dict(step="第 {k} 步(共 {n} 步)", start="第 0 步(共 {n} 步):反向传播从损失开始",
                seed="d {loss}/d {loss} = 1:每次反向传播都从这个梯度开始。",
                arrives="从上游传来的梯度(d {loss} / d 输出)", rule="局部导数",
                sends="传给 {to}", chain="链式法则:传下去的梯度 = 局部导数 × 传来的梯度",
                leaf="`{name}` 是叶子张量:AccumulateGrad 把传来的梯度累加到 `{name}.grad`。",
                total="`{name}.grad` 现在是", computes="计算", none="无(该输入不需要梯度)",
-               end="没有第 {k} 步:这个图共有 {n} 步反向传播。"),
+               end="没有第 {k} 步:这个图共有 {n} 步反向传播。",
+               detached="不向 {name} 传梯度:detach 之后的值对 autograd 来说是常数(没有 grad_fn,也没有指回来源的边),"
+                        "梯度路径在这里被切断。"),
 }
 
 
@@ -74,6 +78,9 @@ def explain_step(graph: Graph, k: int, lang: str = "en") -> str:
         local = _local(e.grad, incoming)
         product = f"{local} × {fmt(incoming)} = " if local else ""
         lines.append(f"- {w['sends'].format(to=_label(src))}: {product}**{sent}**")
+    for e in graph.inputs(node.id, "saved"):
+        if e.label == "detached":
+            lines.append(f"- {w['detached'].format(name=_label(graph.node(e.src)))}")
     lines.append(f"\n_{w['chain']}_")
     return "\n".join(lines)
 

@@ -886,7 +886,8 @@ class Evaluator:
         self.field, self.check, self.keep = field, check, keep
         self.notes: list[tuple[str, dict]] = []
         self.values: list[torch.Tensor] = []
-        self.detached: list[torch.Tensor] = []
+        self.detached: dict[int, tuple] = {}      # id -> (tensor, its source): values cut from the graph
+        self.cuts: list[tuple] = []               # (value computed, detached input, source of that input)
         self.work = 0
         self.bytes = 0
 
@@ -895,6 +896,9 @@ class Evaluator:
         named = {}
         for name, expr in program.lines:
             env[name] = named[name] = self.calc(expr, env)
+            hit = self.detached.get(id(env[name]))
+            if hit is not None and hit[0] is env[name]:
+                self.detached[id(hit[0])] = (hit[0], f"{name} = {hit[1]}")
         return env[program.loss_name], named
 
     def calc(self, e, env):
@@ -921,7 +925,7 @@ class Evaluator:
             if self.keep:
                 self.values.append(out)
                 if t is Method and e.name == "detach":
-                    self.detached.append(out)
+                    self.detached[id(out)] = (out, to_source(e))
         return out
 
     def _calc(self, e, env):
@@ -933,11 +937,11 @@ class Evaluator:
             if self.check:
                 self._check_pair(e.op, a, b)
                 self._read(a, b)
-            return PYOPS[e.op](a, b)
+            return self._cut(PYOPS[e.op](a, b), a, b)
         if t is Unary:
             v = self.calc(e.operand, env)
             _no_module(v, self.field)
-            return -v if e.op == "-" else +v
+            return self._cut(-v if e.op == "-" else +v, v)
         if t is Call:
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
@@ -988,7 +992,17 @@ class Evaluator:
             held, work = check_inside(op, self.field, args)
             self.bytes += held
             self.work += work
-        return fn(*args, **kwargs)
+        return self._cut(fn(*args, **kwargs), *(list(first) if op.tensors else [first]), *args[1:],
+                         *kwargs.values())
+
+    def _cut(self, out, *inputs):
+        """Remember where a detached value was used: the graph shows the gradient path cut there."""
+        if self.detached:
+            for x in inputs:
+                hit = self.detached.get(id(x))
+                if hit is not None and hit[0] is x and isinstance(out, torch.Tensor):
+                    self.cuts.append((out, x, hit[1]))
+        return out
 
     def _loss(self, name, args, kwargs, shown):
         if not all(isinstance(a, torch.Tensor) for a in args):
@@ -999,7 +1013,7 @@ class Evaluator:
                                     right=tuple(args[1].shape))
             self._read(*args)
             self.bytes += args[0].numel() * args[0].element_size()     # the elementwise loss before reduction
-        return LOSSES[name](*args, **kwargs)
+        return self._cut(LOSSES[name](*args, **kwargs), *args)
 
     def _check_pair(self, op, a, b):
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
