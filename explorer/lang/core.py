@@ -150,6 +150,8 @@ LOSSES = {n: getattr(F, n) for n in
 LOSS_CLASSES = {"MSELoss": "mse_loss", "L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss",
                 "HuberLoss": "huber_loss", "BCELoss": "binary_cross_entropy",
                 "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "CrossEntropyLoss": "cross_entropy"}
+# the losses of the op table with a module spelling, torch.nn.NLLLoss()(logp, target)
+CLASSES = {**LOSS_CLASSES, "NLLLoss": "nll_loss", "KLDivLoss": "kl_div"}
 METHODS = tuple(METHOD_FNS)
 FACTORIES = ("tensor", "ones", "zeros", "rand", "randn", "full", "eye", "arange", "linspace")
 ATTRS = ("T", "mT")
@@ -163,7 +165,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = {"torch", "F", "nn", "functional", "True", "False", "None"} | set(BARE) | set(LOSSES) \
-    | set(LOSS_CLASSES) | set(FACTORIES) | set(keyword.kwlist) | set(keyword.softkwlist) \
+    | set(CLASSES) | set(FACTORIES) | set(keyword.kwlist) | set(keyword.softkwlist) \
     | {n for n in dir(builtins) if not n.startswith("_")}     # the exported script must run as Python
 
 _READABLE = {
@@ -435,13 +437,15 @@ class _Expr:
                     raise ExplorerError("not_allowed", self.field, what=f"'{path}'", allowed=_LOSS_HELP)
                 raise ExplorerError("unknown_function", self.field, name=path,
                                     allowed=", ".join(list(FUNCTIONS) + [f"F.{n}" for n in F_FUNCTIONS]
-                                                      + list(LOSSES) + list(LOSS_CLASSES)))
+                                                      + list(LOSSES) + list(CLASSES)))
             kind, name = func
             if kind == "class":
                 if node.args:
                     raise ExplorerError("bad_argument", self.field, func=f"{name}()",
                                         detail="takes only keyword arguments such as reduction='mean'")
-                return LossModule(name, self._kwargs(node, _LOSS_KEYWORDS, name))
+                op = OPS.get(CLASSES[name]) if name not in LOSS_CLASSES else None
+                return LossModule(name, self._kwargs(node, op.keywords, name, op.choices) if op else
+                                  self._kwargs(node, _LOSS_KEYWORDS, name))
             if kind == "loss":
                 return Call(f"F.{name}", self._args(node, 2, 2, name), self._kwargs(node, _LOSS_KEYWORDS, name))
             if kind == "const":
@@ -611,7 +615,7 @@ def _canonical(path: str):
         if path.startswith(prefix) and path[len(prefix):] in F_FUNCTIONS:
             return "F", path[len(prefix):]
     for prefix in ("torch.nn.", "nn.", ""):
-        if path.startswith(prefix) and path[len(prefix):] in LOSS_CLASSES:
+        if path.startswith(prefix) and path[len(prefix):] in CLASSES:
             return "class", path[len(prefix):]
     name = path[len("torch."):] if path.startswith("torch.") else path
     if name in FUNCTIONS and (name in BARE or path.startswith("torch.")):
@@ -977,8 +981,10 @@ class Evaluator:
         if t is Apply:
             module = e.module if isinstance(e.module, LossModule) else env[e.module.name]
             kwargs = {k: self.calc(v, env) for k, v in module.kwargs}
-            return self._loss(LOSS_CLASSES[module.cls], [self.calc(a, env) for a in e.args], kwargs,
-                              f"nn.{module.cls}()")
+            args, name = [self.calc(a, env) for a in e.args], CLASSES[module.cls]
+            if name not in LOSSES:
+                return self._op(OPS[name], F_FUNCTIONS[name], args, kwargs, f"in nn.{module.cls}()")
+            return self._loss(name, args, kwargs, f"nn.{module.cls}()")
         raise ExplorerError("not_allowed", self.field, what=type(e).__name__, allowed=_LOSS_HELP)
 
     def _op(self, op, fn, args, kwargs, where):
@@ -1115,7 +1121,7 @@ def _closure(e):
             module = e.module
             if type(module) is Ref:
                 return _apply_ref(module.name, tuple(_closure(a) for a in e.args))
-            fn = LOSSES[LOSS_CLASSES[module.cls]]
+            fn = _module_fn(module.cls)
             args, kwargs = (_closure(a) for a in e.args), module.kwargs
         args = tuple(args)
         kw = tuple((k, _closure(v)) for k, v in kwargs)
@@ -1146,8 +1152,13 @@ def _apply_ref(name, args):
     def call(env):
         module = env[name]
         kwargs = {k: v.value for k, v in module.kwargs}
-        return LOSSES[LOSS_CLASSES[module.cls]](*[a(env) for a in args], **kwargs)
+        return _module_fn(module.cls)(*[a(env) for a in args], **kwargs)
     return call
+
+
+def _module_fn(cls):
+    name = CLASSES[cls]
+    return LOSSES[name] if name in LOSSES else F_FUNCTIONS[name]
 
 
 def _describe(e) -> str:

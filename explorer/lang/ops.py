@@ -285,6 +285,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rules={"NllLossBackward0": ("nll picks -log p of the target class: gradient -1/N there, 0 elsewhere.",
                                    "nll 取目标类别的 -log p:该处梯度为 -1/N,其余为 0。")},
        examples=("F.nll_loss(F.log_softmax(w, dim=1), torch.tensor([0, 2]))",
+                 "torch.nn.NLLLoss()(torch.log_softmax(w, dim=1), torch.tensor([2, 0]))",
                  "F.nll_loss(torch.log_softmax(w, dim=1), torch.tensor([1, 1]), reduction='sum')")),
     Op("kl_div", spell="f", arity=(1, 1), keywords=("reduction", "log_target"),
        choices={"reduction": ("mean", "sum", "none", "batchmean")},
@@ -295,7 +296,8 @@ OPS: dict[str, Op] = {op.name: op for op in [
               "XlogyBackward0": ("xlogy(t, t) = t·ln t, the target's own term: d/dt = ln t + 1.",
                                  "xlogy(t, t) = t·ln t,即目标自身的那一项:d/dt = ln t + 1。")},
        examples=("F.kl_div(F.log_softmax(w, dim=1), torch.softmax(u, dim=1), reduction='batchmean')",
-                 "F.kl_div(F.log_softmax(w, dim=1), F.log_softmax(u, dim=1), reduction='sum', log_target=True)")),
+                 "F.kl_div(F.log_softmax(w, dim=1), F.log_softmax(u, dim=1), reduction='sum', log_target=True)",
+                 "torch.nn.KLDivLoss(reduction='batchmean')(F.log_softmax(w, dim=1), torch.softmax(u, dim=1))")),
     Op("detach", spell="m", examples=("(w - w.detach()).sum()", "(w * w.detach()).sum()")),
     # linear algebra and nn
     Op("matmul", arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL,
