@@ -1,8 +1,9 @@
 """The safe expression language: what a student may type, parsed by `ast` and never executed.
 
 Text becomes a small tree of plain dataclasses through an allow-list walk; anything not on the
-list is rejected by name. The tree is then interpreted by `evaluate` with a fixed table of
-torch functions, so no user-chosen name ever reaches `getattr`, a module or a file.
+list is rejected by name. The tree is then interpreted by `Evaluator` (or compiled by
+`compile_program`) with the callables of the op table in `ops`, so no user-chosen name ever
+reaches `getattr`, a module or a file.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 
 from .. import limits as L
 from ..errors import Bi, ExplorerError
-from .ops import BARE, F_FUNCTIONS, FUNCTIONS, KEYWORDS, MATMUL_SPEEDUP, METHOD_FNS, OPS, check_inside, size_matmul
+from .ops import BARE, F_FUNCTIONS, FUNCTIONS, KEYWORDS, METHOD_FNS, OPS, check_inside
 
 # ---------------------------------------------------------------- the tree
 
@@ -185,11 +186,13 @@ _READABLE = {
     "YieldFrom": "yield",
 }
 _LOSS_HELP = Bi((
-    "Allowed: numbers, your tensor names, + - * / ** @, ( ), indexing like z[0] or z[:, 1], "
-    "functions such as torch.relu(z) or F.mse_loss(z, y), methods such as z.sum(), "
+    "Allowed: numbers, your tensor names, + - * / ** @, comparisons like w > 0 (masks), ( ), indexing like "
+    "z[0] or z[:, 1], functions such as torch.relu(z), F.softmax(z, dim=1) or F.mse_loss(z, y), methods such "
+    "as z.sum() or z.max(dim=1).values, torch.cat([a, b]), constants such as torch.tensor([0, 1]), "
     "and lines of the form name = expression.",
-    "允许的写法:数字、你的张量名、+ - * / ** @、( )、索引如 z[0] 或 z[:, 1]、函数如 torch.relu(z) 或 "
-    "F.mse_loss(z, y)、方法如 z.sum(),以及「名字 = 表达式」形式的多行。"))
+    "允许的写法:数字、你的张量名、+ - * / ** @、比较如 w > 0(掩码)、( )、索引如 z[0] 或 z[:, 1]、函数如 "
+    "torch.relu(z)、F.softmax(z, dim=1) 或 F.mse_loss(z, y)、方法如 z.sum() 或 z.max(dim=1).values、"
+    "torch.cat([a, b])、常量如 torch.tensor([0, 1]),以及「名字 = 表达式」形式的多行。"))
 _TENSOR_HELP = Bi((
     "A tensor is a number, a nested list like [[1, 2], [3, 4]], or one of "
     "torch.tensor/ones/zeros/rand/randn/full/eye/arange/linspace with number arguments.",
@@ -1176,6 +1179,8 @@ def _describe(e) -> str:
         return f"'{e.op}'"
     if isinstance(e, Attr):
         return f".{e.name}"
+    if isinstance(e, Const):
+        return f"torch.{e.spec.factory}"
     return type(e).__name__
 
 
