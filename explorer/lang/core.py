@@ -933,6 +933,8 @@ class Evaluator:
                 self.values.append(out)
                 if t is Method and e.name == "detach":
                     self.detached[id(out)] = (out, to_source(e))
+                elif self.detached.get(id(out), (None, ""))[1] is None:
+                    self.detached[id(out)] = (out, f"{to_source(e)} (detached)")
         return out
 
     def _calc(self, e, env):
@@ -975,7 +977,8 @@ class Evaluator:
             obj = self.calc(e.obj, env)
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what="a number (before [ ])")
-            return obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i for i in e.items)]
+            return self._cut(obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i
+                                       for i in e.items)], obj)
         if t is Const:
             c = e.spec.exact()
             return c.to("meta") if self.check else c
@@ -1005,12 +1008,16 @@ class Evaluator:
                          *kwargs.values())
 
     def _cut(self, out, *inputs):
-        """Remember where a detached value was used: the graph shows the gradient path cut there."""
-        if self.detached:
+        """Remember where a detached value met the graph again: the graph shows the gradient path cut
+        there. A constant computed from a detached value is detached too (`d * 2`)."""
+        if self.detached and isinstance(out, torch.Tensor):
             for x in inputs:
                 hit = self.detached.get(id(x))
-                if hit is not None and hit[0] is x and isinstance(out, torch.Tensor):
-                    self.cuts.append((out, x, hit[1]))
+                if hit is not None and hit[0] is x:
+                    if out.requires_grad:
+                        self.cuts.append((out, x, hit[1]))
+                    else:
+                        self.detached[id(out)] = (out, None)      # calc names it
         return out
 
     def _loss(self, name, args, kwargs, shown):
