@@ -172,3 +172,29 @@ def test_detach_cuts_the_gradient_path_and_the_graph_and_explanation_say_so(loss
     assert "常数" in explain_step(g, step, "zh")
     dot = to_dot(g)
     assert "detach" in dot and "dashed" in dot
+
+
+def test_explanations_are_read_from_the_table_in_both_languages():
+    from explorer.lang.ops import rules
+    assert RULES == rules()
+    for op in OPS.values():
+        for fn, (en, zh) in op.rules.items():
+            assert fn.endswith(("Backward0", "Backward1", "Backward2", "Backward3", "Backward4")), fn
+            assert en.strip() and zh.strip() and en != zh, fn
+
+
+def test_new_function_names_stay_free_as_tensor_names():
+    for name in ("t", "where", "cat", "dot", "linear", "prod"):
+        assert lang.check_name(name) == name
+    run = explorer.run(Experiment(tensors={"t": "[1., 2.]"}, trainable=("t",), loss="(t.t() * t).sum()"))
+    assert run.history[0].loss == 5.0
+
+
+def test_the_table_resolves_every_callable_from_its_own_names():
+    for name, op in OPS.items():
+        if "t" in op.spell:
+            assert lang.FUNCTIONS[name] is getattr(torch, name)
+        if "f" in op.spell:
+            assert lang.F_FUNCTIONS[name] is getattr(F, name)
+        if "m" in op.spell:
+            assert lang.METHOD_FNS[name] is getattr(torch.Tensor, name)
