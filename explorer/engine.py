@@ -17,7 +17,7 @@ from . import lang
 from . import limits as L
 from .errors import ExplorerError, Note
 from .experiment import Experiment, Plan, plan
-from .graph import Graph, trace_backward
+from .graph import Cut, Graph, trace_backward
 
 torch.set_num_threads(1)
 GRAPHS_KEPT = 8
@@ -250,6 +250,7 @@ def forward(p: Plan, env: dict):
     total = loss.sum() if p.summed else loss
     names = {id(t): n for n, t in named.items() if isinstance(t, torch.Tensor)}
     values = [(names.get(id(t), ""), t) for t in ev.values]
+    values += [("", Cut(out, x, src)) for out, x, src in ev.cuts]
     return total, values
 
 

@@ -119,6 +119,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "服务器没能在 {limit} 秒内完成这次运行（现在非常繁忙）。结果没有保存：请稍后再试。"),
     "bad_epoch": ("Epoch {epoch} does not exist: this run has epochs 1 to {last}.",
                   "第 {epoch} 轮不存在:本次运行只有第 1 到 {last} 轮。"),
+    # ops
+    "values_need_dim": ("'{field}': .{name} exists only after max or min along a dimension, like "
+                        "torch.max(z, dim=1).{name}.",
+                        "「{field}」:.{name} 只能跟在沿某个维度的 max 或 min 之后,例如 torch.max(z, dim=1).{name}。"),
+    "max_dim_pair": ("'{field}': {name} along a dimension returns two tensors, (values, indices): add .values "
+                     "(the {name} of each slice, which carries the gradient) or .indices (their positions).",
+                     "「{field}」:沿某个维度的 {name} 返回两个张量 (values, indices):请加上 .values"
+                     "(每一段的{name}值,梯度经由它传递)或 .indices(它们的位置)。"),
 }
 
 

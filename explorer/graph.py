@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -181,8 +182,9 @@ def _trace_leaf(loss, tensors, loss_name) -> Graph:
 
 def _trace(loss, tensors, values, loss_name) -> Graph:
     leaf_names = {id(t): n for n, t in tensors.items()}
-    named = values.items() if isinstance(values, dict) else \
-        (v if isinstance(v, tuple) else ("", v) for v in (values or ()))
+    named = list(values.items() if isinstance(values, dict) else
+                 (v if isinstance(v, tuple) else ("", v) for v in (values or ())))
+    cuts = [c for _, c in named if isinstance(c, Cut)]
     produced = {}          # (grad_fn, output_nr) -> (name, tensor)
     value_names = {}       # storage key -> name, for named intermediates seen again as saved tensors
     for name, t in named:
@@ -265,6 +267,7 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
                     if data_keys is None:
                         data_keys = {_storage_key(t): n for n, t in tensors.items()}
                         data_keys.update(value_names)
+                        data_keys.update({_storage_key(c.detached): c.source for c in cuts})
                     name = data_keys.get(key, "")
                     if not name and v.dim() == 0 and v.grad_fn is None:
                         attrs.append((arg, _show_attr(v.item())))   # a number the student typed: the 2 in 2 * w
@@ -274,6 +277,17 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
                     nodes.append(src)
             edges.append(Edge(src.id, node.id, None, "saved", arg))
         node.attrs = tuple(attrs)
+    for c in cuts:                 # where a detached value was used: no gradient flows back along this edge
+        node = fn_nodes.get(c.value.grad_fn)
+        if node is None:
+            continue
+        key = _storage_key(c.detached)
+        src = saved_nodes.get(key)
+        if src is None:
+            src = saved_nodes[key] = Node(f"n{len(nodes)}", "data", c.source, tuple(c.detached.shape),
+                                          c.detached.detach(), None, name=c.source)
+            nodes.append(src)
+        edges.append(Edge(src.id, node.id, None, "saved", "detached"))
 
     log: list = []         # (fn, grads it sent, grads it received), in the order autograd ran them
     for fn in ops:                                # op nodes die with this graph: no need to unhook
@@ -310,3 +324,11 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
 
 
 _NOTHING = ("", None)
+
+
+class Cut(NamedTuple):
+    """A value computed from a detached input: `value = f(..., detached, ...)`. The graph draws the
+    detached input as a constant beside the op, since autograd has no edge for it."""
+    value: torch.Tensor
+    detached: torch.Tensor
+    source: str                    # "w.detach()"

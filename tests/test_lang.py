@@ -405,7 +405,7 @@ ESCAPES = [
     ("module_F_alone", "loss", "F"),
     ("module_attr", "loss", "torch.nn"),
     ("function_uncalled", "loss", "torch.relu"),
-    ("F_relu_not_listed", "loss", "F.relu(w).sum()"),
+    ("F_dropout_not_listed", "loss", "F.dropout(w).sum()"),
     # files and storage
     ("open", "loss", "open('/etc/passwd')"),
     ("storage", "loss", "w.storage()"),

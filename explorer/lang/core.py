@@ -1,8 +1,9 @@
 """The safe expression language: what a student may type, parsed by `ast` and never executed.
 
 Text becomes a small tree of plain dataclasses through an allow-list walk; anything not on the
-list is rejected by name. The tree is then interpreted by `evaluate` with a fixed table of
-torch functions, so no user-chosen name ever reaches `getattr`, a module or a file.
+list is rejected by name. The tree is then interpreted by `Evaluator` (or compiled by
+`compile_program`) with the callables of the op table in `ops`, so no user-chosen name ever
+reaches `getattr`, a module or a file.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import limits as L
-from .errors import Bi, ExplorerError
+from .. import limits as L
+from ..errors import Bi, ExplorerError
+from .ops import BARE, F_FUNCTIONS, FUNCTIONS, KEYWORDS, METHOD_FNS, OPS, check_inside
 
 # ---------------------------------------------------------------- the tree
 
@@ -72,7 +74,19 @@ class Method:
 @dataclass(frozen=True)
 class Attr:
     obj: object
-    name: str                     # only "T"
+    name: str                     # "T", "mT"; "values", "indices" after max/min with dim
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A list literal of tensors: only as the first argument of cat and stack."""
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Const:
+    """A constant tensor typed inside the loss (a target, a mask): made as PyTorch makes it, dtype included."""
+    spec: object                  # a TensorSpec
 
 
 @dataclass(frozen=True)
@@ -127,37 +141,32 @@ class Program:
 # ---------------------------------------------------------------- the allow-lists
 
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+COMPARE = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "=="}
 PYOPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-         "**": operator.pow, "@": operator.matmul}
-
-FUNCTIONS = {n: getattr(torch, n) for n in
-             ("abs", "exp", "log", "sqrt", "square", "sin", "cos", "tanh", "sigmoid", "relu",
-              "sum", "mean", "matmul", "clamp")}
+         "**": operator.pow, "@": operator.matmul, ">": operator.gt, "<": operator.lt, ">=": operator.ge,
+         "<=": operator.le, "==": operator.eq}
 LOSSES = {n: getattr(F, n) for n in
           ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy")}
 LOSS_CLASSES = {"MSELoss": "mse_loss", "L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss",
                 "HuberLoss": "huber_loss", "BCELoss": "binary_cross_entropy",
                 "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "CrossEntropyLoss": "cross_entropy"}
-METHODS = ("matmul", "mm", "sum", "mean", "pow", "exp", "log", "abs", "sqrt", "square", "sigmoid", "tanh",
-           "relu", "t", "reshape", "view", "flatten", "squeeze", "unsqueeze", "neg", "norm", "clamp")
+# the losses of the op table with a module spelling, torch.nn.NLLLoss()(logp, target)
+CLASSES = {**LOSS_CLASSES, "NLLLoss": "nll_loss", "KLDivLoss": "kl_div"}
+METHODS = tuple(METHOD_FNS)
 FACTORIES = ("tensor", "ones", "zeros", "rand", "randn", "full", "eye", "arange", "linspace")
+ATTRS = ("T", "mT")
+_PAIRS = ("values", "indices")           # of max/min along a dim
 
-_ARITY = {"matmul": (1, 1), "mm": (1, 1), "pow": (1, 1), "reshape": (1, L.MAX_DIMS), "view": (1, L.MAX_DIMS),
-          "unsqueeze": (1, 1), "squeeze": (0, 1), "sum": (0, 1), "mean": (0, 1), "norm": (0, 0),
-          "clamp": (0, 2), "flatten": (0, 0)}
-_KEYWORDS = {"sum": ("dim", "keepdim"), "mean": ("dim", "keepdim"), "norm": ("dim", "keepdim"),
-             "clamp": ("min", "max")}
 _LOSS_KEYWORDS = ("reduction",)
 # What a course's training loop does around the loss, which the app does itself: each gets its own lesson.
 _APP_DOES = {"backward": "backward_by_app", "grad": "grad_on_graph", "zero_": "zero_grad_by_app",
              "zero_grad": "zero_grad_by_app", "step": "step_by_app"}
 _REDUCTIONS = ("mean", "sum", "none")
-_FUNC_ARITY = {"matmul": (2, 2), "sum": (1, 2), "mean": (1, 2), "clamp": (1, 3)}
 
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-RESERVED = {"torch", "F", "nn", "functional", "True", "False", "None"} | set(FUNCTIONS) | set(LOSSES) \
-    | set(LOSS_CLASSES) | set(FACTORIES) | set(keyword.kwlist) | set(keyword.softkwlist) \
+RESERVED = {"torch", "F", "nn", "functional", "True", "False", "None"} | set(BARE) | set(LOSSES) \
+    | set(CLASSES) | set(FACTORIES) | set(keyword.kwlist) | set(keyword.softkwlist) \
     | {n for n in dir(builtins) if not n.startswith("_")}     # the exported script must run as Python
 
 _READABLE = {
@@ -177,11 +186,13 @@ _READABLE = {
     "YieldFrom": "yield",
 }
 _LOSS_HELP = Bi((
-    "Allowed: numbers, your tensor names, + - * / ** @, ( ), indexing like z[0] or z[:, 1], "
-    "functions such as torch.relu(z) or F.mse_loss(z, y), methods such as z.sum(), "
+    "Allowed: numbers, your tensor names, + - * / ** @, comparisons like w > 0 (masks), ( ), indexing like "
+    "z[0] or z[:, 1], functions such as torch.relu(z), F.softmax(z, dim=1) or F.mse_loss(z, y), methods such "
+    "as z.sum() or z.max(dim=1).values, torch.cat([a, b]), constants such as torch.tensor([0, 1]), "
     "and lines of the form name = expression.",
-    "允许的写法:数字、你的张量名、+ - * / ** @、( )、索引如 z[0] 或 z[:, 1]、函数如 torch.relu(z) 或 "
-    "F.mse_loss(z, y)、方法如 z.sum(),以及「名字 = 表达式」形式的多行。"))
+    "允许的写法:数字、你的张量名、+ - * / ** @、比较如 w > 0(掩码)、( )、索引如 z[0] 或 z[:, 1]、函数如 "
+    "torch.relu(z)、F.softmax(z, dim=1) 或 F.mse_loss(z, y)、方法如 z.sum() 或 z.max(dim=1).values、"
+    "torch.cat([a, b])、常量如 torch.tensor([0, 1]),以及「名字 = 表达式」形式的多行。"))
 _TENSOR_HELP = Bi((
     "A tensor is a number, a nested list like [[1, 2], [3, 4]], or one of "
     "torch.tensor/ones/zeros/rand/randn/full/eye/arange/linspace with number arguments.",
@@ -371,6 +382,20 @@ class _Expr:
             raise ExplorerError("bad_argument", self.field, func=what, detail="must be a whole number")
         return int(v.value)
 
+    def _Compare(self, node):
+        """`w > 0` is a mask (a bool tensor, no gradient) for where() and arithmetic."""
+        if len(node.ops) != 1:
+            raise ExplorerError("not_allowed", self.field, what=Bi(("a chained comparison", "连写的比较")),
+                                allowed=Bi(("Compare two values at a time, like (w > 0) * (w < 1).",
+                                            "一次只比较两个值,例如 (w > 0) * (w < 1)。")))
+        op = COMPARE.get(type(node.ops[0]))
+        if op is None:
+            _reject(node, self.field)
+        left, right = self.build(node.left), self.build(node.comparators[0])
+        if isinstance(left, Num) and isinstance(right, Num):
+            return Num(_fold(op, left.value, right.value, self.field))
+        return BinOp(op, left, right)
+
     def _Attribute(self, node):
         path = _dotted(node)
         if path is not None and path.split(".")[0] in ("torch", "F", "nn"):
@@ -381,11 +406,20 @@ class _Expr:
                                 allowed=_LOSS_HELP)
         if node.attr in _APP_DOES:
             raise ExplorerError(_APP_DOES[node.attr], self.field)
-        if node.attr != "T":
-            raise ExplorerError("unknown_method", self.field, name=node.attr, allowed=", ".join(METHODS + ("T",)))
-        return Attr(self.build(node.value), "T")
+        if node.attr in _PAIRS:
+            self.pair = isinstance(node.value, ast.Call)
+            inner = self.build(node.value)
+            self.pair = False
+            if not _along(inner):
+                raise ExplorerError("values_need_dim", self.field, name=node.attr)
+            return Attr(inner, node.attr)
+        if node.attr not in ATTRS:
+            raise ExplorerError("unknown_method", self.field, name=node.attr,
+                                allowed=", ".join(METHODS + ATTRS + _PAIRS))
+        return Attr(self.build(node.value), node.attr)
 
     def _Call(self, node):
+        pair, self.pair = getattr(self, "pair", False), False
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise ExplorerError("not_allowed", self.field, what="*args / **kwargs", allowed=_LOSS_HELP)
         f = node.func
@@ -399,87 +433,170 @@ class _Expr:
                 raise ExplorerError("not_allowed", self.field, what=f"calling '{path}' (it is a tensor)",
                                     allowed=_LOSS_HELP)
             if func is None and "." in path and path.split(".")[0] not in ("torch", "F", "nn"):
-                return self._method(f.value, f.attr, node)
+                return self._method(f.value, f.attr, node, pair)
             if func is None:
                 name = path.rsplit(".", 1)[-1]
                 if name.startswith("_"):
                     raise ExplorerError("not_allowed", self.field, what=f"'{path}'", allowed=_LOSS_HELP)
                 raise ExplorerError("unknown_function", self.field, name=path,
-                                    allowed=", ".join(list(FUNCTIONS) + list(LOSSES) + list(LOSS_CLASSES)))
+                                    allowed=", ".join(list(FUNCTIONS) + [f"F.{n}" for n in F_FUNCTIONS]
+                                                      + list(LOSSES) + list(CLASSES)))
             kind, name = func
             if kind == "class":
                 if node.args:
                     raise ExplorerError("bad_argument", self.field, func=f"{name}()",
                                         detail="takes only keyword arguments such as reduction='mean'")
-                return LossModule(name, self._kwargs(node, _LOSS_KEYWORDS, name))
+                op = OPS.get(CLASSES[name]) if name not in LOSS_CLASSES else None
+                return LossModule(name, self._kwargs(node, op.keywords, name, op.choices) if op else
+                                  self._kwargs(node, _LOSS_KEYWORDS, name))
             if kind == "loss":
                 return Call(f"F.{name}", self._args(node, 2, 2, name), self._kwargs(node, _LOSS_KEYWORDS, name))
-            lo, hi = _FUNC_ARITY.get(name, (1, 1))
-            return Call(f"torch.{name}", self._args(node, lo, hi, name),
-                        self._kwargs(node, _KEYWORDS.get(name, ()), name))
+            if kind == "const":
+                return _const(node, self.field)
+            op = OPS[name]
+            lo, hi = op.arity
+            shown = name if kind == "torch" else f"F.{name}"
+            args = self._op_args(op, node, lo + 1, hi + 1, shown, method=False)
+            kwargs = self._kwargs(node, op.keywords, shown, op.choices)
+            args, kwargs = self._op_fix(op, args, kwargs, pair)
+            return Call(f"{kind}.{name}", args, kwargs)
         if isinstance(f, ast.Call):                      # torch.nn.MSELoss()(z, y)
             module = self.build(f)
             if isinstance(module, LossModule):
                 self._kwargs(node, (), f"{module.cls}()(...)")
                 return Apply(module, self._args(node, 2, 2, module.cls))
         if isinstance(f, ast.Attribute):                 # (expr).method(...)
-            return self._method(f.value, f.attr, node)
+            return self._method(f.value, f.attr, node, pair)
         _reject(f, self.field)
 
-    def _method(self, obj_node, name, node):
+    def _method(self, obj_node, name, node, pair=False):
         if name.startswith("_"):
             raise ExplorerError("not_allowed", self.field, what=f"the attribute '.{name}'", allowed=_LOSS_HELP)
         if name in _APP_DOES:
             raise ExplorerError(_APP_DOES[name], self.field)
         if name not in METHODS:
-            raise ExplorerError("unknown_method", self.field, name=name, allowed=", ".join(METHODS + ("T",)))
+            raise ExplorerError("unknown_method", self.field, name=name,
+                                allowed=", ".join(METHODS + ATTRS + _PAIRS))
         obj = self.build(obj_node)
-        lo, hi = _ARITY.get(name, (0, 0))
-        args = self._args(node, lo, hi, f".{name}()")
-        if name == "pow" and isinstance(args[0], Num) and abs(args[0].value) > L.MAX_EXPONENT:
-            raise ExplorerError("exponent_too_large", self.field, value=args[0].value, limit=L.MAX_EXPONENT)
-        if name in ("reshape", "view") and len(args) == 1 and isinstance(args[0], tuple):
-            args = args[0]
-        if name in ("reshape", "view") and any(isinstance(a, Num) and not -1 <= a.value <= L.MAX_INTERMEDIATE
-                                               for a in args):
-            raise ExplorerError("bad_argument", self.field, func=f".{name}()",
-                                detail=Bi((f"sizes must be -1 or whole numbers from 0 to {L.MAX_INTERMEDIATE}",
-                                           f"尺寸必须是 -1 或 0 到 {L.MAX_INTERMEDIATE} 之间的整数")))
-        return Method(obj, name, args, self._kwargs(node, _KEYWORDS.get(name, ()), f".{name}()"))
+        op = OPS[name]
+        lo, hi = op.arity
+        args = self._op_args(op, node, lo, hi, f".{name}()", method=True)
+        kwargs = self._kwargs(node, op.keywords, f".{name}()", op.choices)
+        args, kwargs = self._op_fix(op, (obj,) + args, kwargs, pair)
+        return Method(obj, name, args[1:], kwargs)
+
+    def _op_args(self, op, node, lo, hi, func, method):
+        """Positional arguments of a table op: counted, a list only for cat/stack, sizes checked."""
+        if not lo <= len(node.args) <= hi:
+            want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            raise ExplorerError("bad_argument", self.field, func=func,
+                                detail=f"takes {want} positional argument(s), got {len(node.args)}")
+        args = []
+        for i, a in enumerate(node.args):
+            if op.tensors and i == 0 and not method:
+                if not isinstance(a, (ast.List, ast.Tuple)) or not a.elts:
+                    raise ExplorerError("bad_argument", self.field, func=func,
+                                        detail=Bi(("takes a list of tensors, like [a, b]", "需要一个张量列表,例如 [a, b]")))
+                args.append(Seq(tuple(self.build(x) for x in a.elts)))
+            elif isinstance(a, ast.Tuple) and op.sizes:
+                args.append(tuple(Num(self._int(x, "a size")) for x in a.elts))
+            else:
+                args.append(self.build(a))
+        if method and op.sizes and len(args) == 1 and isinstance(args[0], tuple):
+            args = list(args[0])
+        if op.sizes:
+            sizes = [x for a in args for x in (a if isinstance(a, tuple) else (a,))]
+            if len(sizes) > L.MAX_DIMS + 1:
+                raise ExplorerError("too_many_dims", self.field, what=func, count=len(sizes), limit=L.MAX_DIMS)
+            if any(isinstance(a, Num) and not -1 <= a.value <= L.MAX_INTERMEDIATE for a in sizes):
+                raise ExplorerError("bad_argument", self.field, func=func,
+                                    detail=Bi((f"sizes must be -1 or whole numbers from 0 to {L.MAX_INTERMEDIATE}",
+                                               f"尺寸必须是 -1 或 0 到 {L.MAX_INTERMEDIATE} 之间的整数")))
+        if op.name == "pow" and isinstance(args[-1], Num) and abs(args[-1].value) > L.MAX_EXPONENT:
+            raise ExplorerError("exponent_too_large", self.field, value=args[-1].value, limit=L.MAX_EXPONENT)
+        return tuple(args)
+
+    def _op_fix(self, op, args, kwargs, pair):
+        """What an entry needs beyond arity and keywords: max/min along a dim name their pair of
+        results; clamp with one tensor bound gets its number bound as a tensor too (PyTorch's rule)."""
+        if op.name in ("max", "min"):
+            along = any(k == "dim" for k, _ in kwargs) or (len(args) > 1 and isinstance(args[1], Num))
+            if along != pair and along:
+                raise ExplorerError("max_dim_pair", self.field, name=op.name)
+        if op.name == "clamp":
+            bounds = dict(zip(("min", "max"), args[1:])) | dict(kwargs)
+            if any(not isinstance(b, Num) for b in bounds.values()):
+                fix = lambda b: Const(_scalar_spec(b.value)) if isinstance(b, Num) else b
+                args = args[:1] + tuple(fix(b) for b in args[1:])
+                kwargs = tuple((k, fix(v)) for k, v in kwargs)
+        return args, kwargs
 
     def _args(self, node, lo, hi, func):
         if not lo <= len(node.args) <= hi:
             want = f"{lo}" if lo == hi else f"{lo} to {hi}"
             raise ExplorerError("bad_argument", self.field, func=func,
                                 detail=f"takes {want} positional argument(s), got {len(node.args)}")
-        return tuple(self._arg(a) for a in node.args)
+        return tuple(self.build(a) for a in node.args)
 
-    def _arg(self, a):
-        if isinstance(a, ast.Tuple):                     # reshape((2, 3))
-            return tuple(Num(self._int(x, "a size")) for x in a.elts)
-        return self.build(a)
-
-    def _kwargs(self, node, allowed, func):
+    def _kwargs(self, node, allowed, func, choices=None):
         out = []
         for k in node.keywords:
             if k.arg not in allowed:
                 raise ExplorerError("bad_keyword", self.field, name=k.arg, func=func,
                                     allowed=", ".join(allowed) or "-")
-            v = k.value
-            if k.arg == "reduction":
+            v, kind = k.value, (choices or {}).get(k.arg) or KEYWORDS[k.arg]
+            if k.arg == "reduction" and not choices:
                 if not (isinstance(v, ast.Constant) and v.value in _REDUCTIONS):
                     raise ExplorerError("bad_argument", self.field, func=func,
                                         detail="reduction must be 'mean', 'sum' or 'none'")
                 out.append((k.arg, Str(v.value)))
-            elif k.arg == "keepdim":
+            elif isinstance(kind, tuple):
+                if not (isinstance(v, ast.Constant) and v.value in kind):
+                    raise ExplorerError("bad_argument", self.field, func=func,
+                                        detail=f"{k.arg} must be one of: " + ", ".join(map(repr, kind)))
+                out.append((k.arg, Str(v.value)))
+            elif kind == "bool":
                 if not (isinstance(v, ast.Constant) and isinstance(v.value, bool)):
-                    raise ExplorerError("bad_argument", self.field, func=func, detail="keepdim must be True or False")
+                    raise ExplorerError("bad_argument", self.field, func=func,
+                                        detail=f"{k.arg} must be True or False")
                 out.append((k.arg, Num(v.value)))
-            elif k.arg == "dim":
-                out.append((k.arg, Num(self._int(v, "dim"))))
+            elif kind == "int":
+                out.append((k.arg, Num(self._int(v, k.arg))))
+            elif kind == "number":
+                n = self.build(v)
+                if not isinstance(n, Num) or isinstance(n.value, bool):
+                    raise ExplorerError("bad_argument", self.field, func=func, detail=f"{k.arg} must be a number")
+                out.append((k.arg, n))
             else:
                 out.append((k.arg, self.build(v)))
         return tuple(out)
+
+
+def _along(e) -> bool:
+    """max/min along a dim: a (values, indices) pair."""
+    name = e.name if isinstance(e, Method) else e.func.split(".")[1] if isinstance(e, Call) else ""
+    args = e.args if isinstance(e, Method) else e.args[1:] if isinstance(e, Call) else ()
+    return name in ("max", "min") and (any(k == "dim" for k, _ in e.kwargs) or
+                                       bool(args) and isinstance(args[0], Num))
+
+
+def _scalar_spec(value):
+    return TensorSpec("tensor", (float(value),), (), None, None)
+
+
+def _const(node, field):
+    """torch.tensor([0, 1, 1]) or torch.ones(3) inside the loss: a constant (a target, a mask)."""
+    spec = _factory(node, field)
+    if spec.random:
+        raise ExplorerError("not_allowed", field, what=Bi((f"torch.{spec.factory} inside the loss",
+                                                            f"损失里的 torch.{spec.factory}")),
+                            allowed=Bi(("Define random tensors in the tensors panel: each epoch would draw new ones.",
+                                        "请在张量面板里定义随机张量:写在损失里每一轮都会重新抽取。")))
+    if spec.requires_grad:
+        raise ExplorerError("bad_keyword", field, name="requires_grad", func=f"torch.{spec.factory} inside the loss",
+                            allowed="dtype")
+    _bound_spec(spec, field)
+    return Const(spec)
 
 
 def _dotted(node) -> str | None:
@@ -494,16 +611,20 @@ def _dotted(node) -> str | None:
 
 
 def _canonical(path: str):
-    """('func'|'loss'|'class', name) for an allowed spelling of a function, else None."""
+    """('torch'|'F'|'loss'|'class'|'const', name) for an allowed spelling of a function, else None."""
     for prefix in ("torch.nn.functional.", "nn.functional.", "F."):
         if path.startswith(prefix) and path[len(prefix):] in LOSSES:
             return "loss", path[len(prefix):]
+        if path.startswith(prefix) and path[len(prefix):] in F_FUNCTIONS:
+            return "F", path[len(prefix):]
     for prefix in ("torch.nn.", "nn.", ""):
-        if path.startswith(prefix) and path[len(prefix):] in LOSS_CLASSES:
+        if path.startswith(prefix) and path[len(prefix):] in CLASSES:
             return "class", path[len(prefix):]
     name = path[len("torch."):] if path.startswith("torch.") else path
-    if name in FUNCTIONS:
-        return "func", name
+    if name in FUNCTIONS and (name in BARE or path.startswith("torch.")):
+        return "torch", name
+    if name in FACTORIES and path.startswith("torch."):
+        return "const", name
     if name in LOSSES and "." not in path:
         return "loss", name
     return None
@@ -558,6 +679,17 @@ class TensorSpec:
             extra.append("dtype=torch.float")
         return f"torch.{self.factory}({', '.join([args] + extra) if args else ', '.join(extra)})"
 
+    def exact(self) -> torch.Tensor:
+        """As PyTorch makes it from the same text: torch.tensor([0, 1]) stays int64 (class targets)."""
+        dtype = _DTYPES[self.dtype.split(":")[-1][len("torch."):]] if self.dtype else None
+        if self.factory == "tensor":
+            return torch.tensor(_unwrap(self.args[0]), dtype=dtype)
+        return getattr(torch, self.factory)(*self.args, dtype=dtype)     # factory is from FACTORIES
+
+    def exact_source(self) -> str:
+        args = [_src(a) for a in self.args] + ([f"dtype={self.dtype.split(':')[-1]}"] if self.dtype else [])
+        return f"torch.{self.factory}({', '.join(args)})"
+
     def make(self, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
         f32 = torch.float32
         if device == "meta":
@@ -580,6 +712,9 @@ def _unwrap(a):
 
 
 _INT_DTYPES = {"int", "long", "int8", "int16", "int32", "int64", "uint8", "short", "bool"}
+_DTYPES = {"float": torch.float32, "float32": torch.float32, "int": torch.int32, "long": torch.int64,
+           "int8": torch.int8, "int16": torch.int16, "int32": torch.int32, "int64": torch.int64,
+           "uint8": torch.uint8, "short": torch.int16, "bool": torch.bool}
 _FLOAT_DTYPES = {"float", "float32"}
 
 
@@ -602,6 +737,10 @@ def parse_tensor(text: str, field: str = "tensor", name: str | None = None) -> T
     else:
         data = _data(node, field)
         spec = TensorSpec("tensor", (data,), _data_shape(data, field))
+    return _bound_spec(spec, field)
+
+
+def _bound_spec(spec, field):
     count = math.prod(spec.shape)
     if len(spec.shape) > L.MAX_DIMS:
         raise ExplorerError("too_many_dims", field, what="this tensor", count=len(spec.shape), limit=L.MAX_DIMS)
@@ -738,7 +877,6 @@ def _size(size, field, func) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------- interpretation
 
-MATMUL_SPEEDUP = 8    # a multiply-add inside BLAS costs about an eighth of an elementwise op's element
 TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
 _PAIRWISE = {"+", "-", "*", "/", "**"}
 
@@ -748,13 +886,15 @@ class Evaluator:
     value's size is bounded, broadcasting that grows both operands is reported, and the forward
     pass is sized: `work` counts element-operations (each op's inputs and output, matrix products'
     multiply-adds, plus a fixed `OP_COST` per op) and `bytes` what it holds (its values, which
-    autograd may save, and the copies an op makes inside, such as matmul's broadcast batches).
-    `keep=True` remembers every value computed, for the graph."""
+    autograd may save, and what an op makes inside, from its entry in the op table).
+    `keep=True` remembers every value computed, for the graph, and which of them were detached."""
 
     def __init__(self, field: str = "loss", check: bool = False, keep: bool = False):
         self.field, self.check, self.keep = field, check, keep
         self.notes: list[tuple[str, dict]] = []
         self.values: list[torch.Tensor] = []
+        self.detached: dict[int, tuple] = {}      # id -> (tensor, its source): values cut from the graph
+        self.cuts: list[tuple] = []               # (value computed, detached input, source of that input)
         self.work = 0
         self.bytes = 0
 
@@ -763,6 +903,9 @@ class Evaluator:
         named = {}
         for name, expr in program.lines:
             env[name] = named[name] = self.calc(expr, env)
+            hit = self.detached.get(id(env[name]))
+            if hit is not None and hit[0] is env[name]:
+                self.detached[id(hit[0])] = (hit[0], f"{name} = {hit[1]}")
         return env[program.loss_name], named
 
     def calc(self, e, env):
@@ -771,6 +914,10 @@ class Evaluator:
             return env[e.name]
         if t is Num or t is Str:
             return e.value
+        if t is tuple:
+            return tuple(self.calc(x, env) for x in e)
+        if t is Seq:
+            return [self.calc(x, env) for x in e.items]
         try:
             out = self._calc(e, env)
         except ExplorerError:
@@ -784,6 +931,10 @@ class Evaluator:
                 self.bytes += out.numel() * out.element_size()
             if self.keep:
                 self.values.append(out)
+                if t is Method and e.name == "detach":
+                    self.detached[id(out)] = (out, to_source(e))
+                elif self.detached.get(id(out), (None, ""))[1] is None:
+                    self.detached[id(out)] = (out, f"{to_source(e)} (detached)")
         return out
 
     def _calc(self, e, env):
@@ -795,64 +946,90 @@ class Evaluator:
             if self.check:
                 self._check_pair(e.op, a, b)
                 self._read(a, b)
-            return PYOPS[e.op](a, b)
+            return self._cut(PYOPS[e.op](a, b), a, b)
         if t is Unary:
             v = self.calc(e.operand, env)
             _no_module(v, self.field)
-            return -v if e.op == "-" else +v
+            return self._cut(-v if e.op == "-" else +v, v)
         if t is Call:
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
             kind, name = e.func.split(".")
-            if kind == "F":
+            if kind == "F" and name in LOSSES:
                 return self._loss(name, args, kwargs, e.func)
-            if not isinstance(args[0], torch.Tensor):
-                raise ExplorerError("not_a_tensor", self.field, what=f"a number (in {e.func})")
-            if self.check:
-                if name == "matmul":
-                    self._check_pair("@", *args)
-                self._read(*args, *kwargs.values())
-            return FUNCTIONS[name](*args, **kwargs)
+            return self._op(OPS[name], (F_FUNCTIONS if kind == "F" else FUNCTIONS)[name], args, kwargs,
+                            f"in {e.func}")
         if t is Method:
             obj = self.calc(e.obj, env)
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what=f"a number (before .{e.name}())")
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
-            if self.check:
-                if e.name in ("matmul", "mm"):
-                    self._check_pair("@", obj, args[0])
-                self._read(obj, *args, *kwargs.values())
-            return getattr(obj, e.name)(*args, **kwargs)     # e.name is from METHODS, never user-chosen
+            return self._op(OPS[e.name], METHOD_FNS[e.name], [obj] + args, kwargs, f"before .{e.name}()")
         if t is Attr:
             obj = self.calc(e.obj, env)
+            if e.name in _PAIRS:
+                return obj[_PAIRS.index(e.name)]
             if not isinstance(obj, torch.Tensor):
-                raise ExplorerError("not_a_tensor", self.field, what="a number (before .T)")
-            return obj.T
+                raise ExplorerError("not_a_tensor", self.field, what=f"a number (before .{e.name})")
+            return obj.T if e.name == "T" else obj.mT
         if t is Index:
             obj = self.calc(e.obj, env)
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what="a number (before [ ])")
-            return obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i for i in e.items)]
+            return self._cut(obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i
+                                       for i in e.items)], obj)
+        if t is Const:
+            c = e.spec.exact()
+            return c.to("meta") if self.check else c
         if t is LossModule:
             return e
         if t is Apply:
             module = e.module if isinstance(e.module, LossModule) else env[e.module.name]
             kwargs = {k: self.calc(v, env) for k, v in module.kwargs}
-            return self._loss(LOSS_CLASSES[module.cls], [self.calc(a, env) for a in e.args], kwargs,
-                              f"nn.{module.cls}()")
+            args, name = [self.calc(a, env) for a in e.args], CLASSES[module.cls]
+            if name not in LOSSES:
+                return self._op(OPS[name], F_FUNCTIONS[name], args, kwargs, f"in nn.{module.cls}()")
+            return self._loss(name, args, kwargs, f"nn.{module.cls}()")
         raise ExplorerError("not_allowed", self.field, what=type(e).__name__, allowed=_LOSS_HELP)
+
+    def _op(self, op, fn, args, kwargs, where):
+        """One entry of the op table: its first argument checked, its inside sized, then the call."""
+        first = args[0]
+        if not (all(isinstance(x, torch.Tensor) for x in first) if op.tensors else isinstance(first, torch.Tensor)):
+            raise ExplorerError("not_a_tensor", self.field, what=f"a number ({where})")
+        if self.check:
+            inputs = (list(first) if op.tensors else [first]) + args[1:] + list(kwargs.values())
+            self._read(*inputs)
+            held, work = check_inside(op, self.field, args)
+            self.bytes += held
+            self.work += work
+        return self._cut(fn(*args, **kwargs), *(list(first) if op.tensors else [first]), *args[1:],
+                         *kwargs.values())
+
+    def _cut(self, out, *inputs):
+        """Remember where a detached value met the graph again: the graph shows the gradient path cut
+        there. A constant computed from a detached value is detached too (`d * 2`)."""
+        if self.detached and isinstance(out, torch.Tensor):
+            for x in inputs:
+                hit = self.detached.get(id(x))
+                if hit is not None and hit[0] is x:
+                    if out.requires_grad:
+                        self.cuts.append((out, x, hit[1]))
+                    else:
+                        self.detached[id(out)] = (out, None)      # calc names it
+        return out
 
     def _loss(self, name, args, kwargs, shown):
         if not all(isinstance(a, torch.Tensor) for a in args):
             raise ExplorerError("not_a_tensor", self.field, what=f"a number (in {shown})")
         if self.check:
-            if args[0].shape != args[1].shape:
+            if args[0].shape != args[1].shape and not _class_targets(name, *args):
                 raise ExplorerError("loss_shape_mismatch", self.field, op=shown, left=tuple(args[0].shape),
                                     right=tuple(args[1].shape))
             self._read(*args)
             self.bytes += args[0].numel() * args[0].element_size()     # the elementwise loss before reduction
-        return LOSSES[name](*args, **kwargs)
+        return self._cut(LOSSES[name](*args, **kwargs), *args)
 
     def _check_pair(self, op, a, b):
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
@@ -861,9 +1038,9 @@ class Evaluator:
             return
         sa, sb = tuple(a.shape), tuple(b.shape)
         if op == "@":
-            if a.dim() == 0 or b.dim() == 0 or sa[-1] != (sb[0] if b.dim() == 1 else sb[-2]):
-                raise ExplorerError("shape_mismatch", self.field, op="matrix multiplication @", left=sa, right=sb)
-            self._size_matmul(sa, sb)
+            held, work = check_inside(OPS["matmul"], self.field, (a, b))
+            self.bytes += held
+            self.work += work
             return
         try:
             out = tuple(torch.broadcast_shapes(sa, sb))
@@ -871,29 +1048,6 @@ class Evaluator:
             raise ExplorerError("shape_mismatch", self.field, op=op, left=sa, right=sb) from None
         if sa and sb and out != sa and out != sb:
             self.notes.append(("broadcast", dict(op=op, left=sa, right=sb, out=out)))
-
-    def _size_matmul(self, sa, sb):
-        """What `a @ b` does inside: batch dimensions are broadcast by copying each operand to the full
-        batch (a (316,1,1,316) @ (1,316,316,1) product makes two 31-million-element copies to return
-        100,000 numbers), then batch × n × k × m multiply-adds."""
-        try:
-            batch = tuple(torch.broadcast_shapes(sa[:-2], sb[:-2]))
-        except RuntimeError:
-            raise ExplorerError("shape_mismatch", self.field, op="matrix multiplication @", left=sa, right=sb) from None
-        count = math.prod(batch)
-        n, k = (sa[-2], sa[-1]) if len(sa) > 1 else (1, sa[0])
-        m = sb[-1] if len(sb) > 1 else 1
-        for side, shape, inner in (("left", sa, n * k), ("right", sb, k * m)):
-            if batch and tuple(shape[:-2]) != batch:
-                copied = count * inner
-                if copied > L.MAX_INTERMEDIATE:
-                    raise ExplorerError("too_many_elements", self.field,
-                                        what=Bi((f"'@' inside (its {side} operand copied to batch {list(batch)})",
-                                                 f"'@' 内部({'左' if side == 'left' else '右'}操作数被复制成批次 "
-                                                 f"{list(batch)})")),
-                                        count=copied, limit=L.MAX_INTERMEDIATE)
-                self.bytes += 2 * 4 * copied            # the copy, and its gradient in backward
-        self.work += count * n * k * m // MATMUL_SPEEDUP
 
     def _read(self, *inputs):
         self.work += sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
@@ -904,6 +1058,13 @@ class Evaluator:
             raise ExplorerError("too_many_elements", self.field, what=_describe(e), count=n, limit=L.MAX_INTERMEDIATE)
         if t.dim() > L.MAX_DIMS:
             raise ExplorerError("too_many_dims", self.field, what=_describe(e), count=t.dim(), limit=L.MAX_DIMS)
+
+
+def _class_targets(name, z, y) -> bool:
+    """cross_entropy and nll_loss take class indices: a whole-number target without the class dimension."""
+    if name not in ("cross_entropy", "nll_loss") or y.is_floating_point():
+        return False
+    return tuple(y.shape) == (tuple(z.shape[:1]) + tuple(z.shape[2:]) if z.dim() > 1 else ())
 
 
 def _no_module(v, field) -> None:
@@ -949,19 +1110,28 @@ def _closure(e):
         return lambda env: f(x(env))
     if t is LossModule:
         return lambda env: e
+    if t is tuple:
+        parts = tuple(_closure(x) for x in e)
+        return lambda env: tuple(p(env) for p in parts)
+    if t is Seq:
+        parts = tuple(_closure(x) for x in e.items)
+        return lambda env: [p(env) for p in parts]
+    if t is Const:
+        c = e.spec.exact()
+        return lambda env: c
     if t is Call or t is Method or t is Apply:
         if t is Call:
             kind, name = e.func.split(".")
-            fn = LOSSES[name] if kind == "F" else FUNCTIONS[name]
+            fn = LOSSES[name] if kind == "F" and name in LOSSES else (F_FUNCTIONS if kind == "F" else FUNCTIONS)[name]
             args, kwargs = (_closure(a) for a in e.args), e.kwargs
         elif t is Method:
-            fn = getattr(torch.Tensor, e.name)      # e.name is from METHODS, never user-chosen
+            fn = METHOD_FNS[e.name]
             args, kwargs = (_closure(a) for a in (e.obj,) + e.args), e.kwargs
         else:
             module = e.module
             if type(module) is Ref:
                 return _apply_ref(module.name, tuple(_closure(a) for a in e.args))
-            fn = LOSSES[LOSS_CLASSES[module.cls]]
+            fn = _module_fn(module.cls)
             args, kwargs = (_closure(a) for a in e.args), module.kwargs
         args = tuple(args)
         kw = tuple((k, _closure(v)) for k, v in kwargs)
@@ -976,7 +1146,10 @@ def _closure(e):
         return lambda env: fn(*[a(env) for a in args])
     if t is Attr:
         x = _closure(e.obj)
-        return lambda env: x(env).T
+        if e.name in _PAIRS:
+            i = _PAIRS.index(e.name)
+            return lambda env: x(env)[i]
+        return (lambda env: x(env).T) if e.name == "T" else (lambda env: x(env).mT)
     if t is Index:
         x = _closure(e.obj)
         idx = tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i for i in e.items)
@@ -989,8 +1162,13 @@ def _apply_ref(name, args):
     def call(env):
         module = env[name]
         kwargs = {k: v.value for k, v in module.kwargs}
-        return LOSSES[LOSS_CLASSES[module.cls]](*[a(env) for a in args], **kwargs)
+        return _module_fn(module.cls)(*[a(env) for a in args], **kwargs)
     return call
+
+
+def _module_fn(cls):
+    name = CLASSES[cls]
+    return LOSSES[name] if name in LOSSES else F_FUNCTIONS[name]
 
 
 def _describe(e) -> str:
@@ -1006,6 +1184,10 @@ def _describe(e) -> str:
         return "indexing [ ]"
     if isinstance(e, Unary):
         return f"'{e.op}'"
+    if isinstance(e, Attr):
+        return f".{e.name}"
+    if isinstance(e, Const):
+        return f"torch.{e.spec.factory}"
     return type(e).__name__
 
 
@@ -1022,6 +1204,7 @@ def clean_error(err) -> str:
 
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
+_PREC.update({op: 0 for op in COMPARE.values()})
 
 
 def to_source(e, prec: int = 0) -> str:
@@ -1038,6 +1221,9 @@ def to_source(e, prec: int = 0) -> str:
         return f"({s})" if prec > 3 else s
     if t is BinOp:
         p = _PREC[e.op]
+        if p == 0:
+            s = f"{to_source(e.left, 1)} {e.op} {to_source(e.right, 1)}"
+            return f"({s})" if prec > 0 else s
         if e.op == "**":
             s = f"{to_source(e.left, p + 1)} ** {to_source(e.right, p)}"
         else:
@@ -1048,7 +1234,11 @@ def to_source(e, prec: int = 0) -> str:
     if t is Method:
         return f"{to_source(e.obj, 5)}.{e.name}({_args_src(e.args, e.kwargs)})"
     if t is Attr:
-        return f"{to_source(e.obj, 5)}.T"
+        return f"{to_source(e.obj, 5)}.{e.name}"
+    if t is Seq:
+        return "[" + ", ".join(to_source(x) for x in e.items) + "]"
+    if t is Const:
+        return e.spec.exact_source()
     if t is Index:
         items = ", ".join(str(i) if not isinstance(i, Slice) else
                           ":".join("" if p is None else str(p) for p in (i.start, i.stop)) +
