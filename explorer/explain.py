@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from .errors import fullwidth
 from .graph import Graph, Node, Preview
 from .lang.ops import rules
 from .render import SMALL_NUMEL, fmt_tensor
@@ -51,7 +52,13 @@ def _label(node: Node) -> str:
 
 
 def explain_step(graph: Graph, k: int, lang: str = "en") -> str:
-    """Markdown explaining backward step k (0 = the start at the loss)."""
+    """Markdown explaining backward step k (0 = the start at the loss); Chinese sentences get
+    full-width punctuation, as every message of the app does."""
+    text = _explain(graph, k, lang)
+    return fullwidth(text) if lang == "zh" else text
+
+
+def _explain(graph: Graph, k: int, lang: str) -> str:
     w = _WORDS["zh" if lang == "zh" else "en"]
     n = graph.steps
     out = next(x for x in graph.nodes if x.kind == "output")
