@@ -8,6 +8,7 @@ bit for bit, whatever the student named things:
   `optimizer`, `epoch`, `w_now`, ...) give way, growing a `_` (`lr_`) when one is taken;
 - the loss and the weights are read before the update, as the engine records them: an optimizer's
   step changes the weights in place, and a loss such as `w.reshape(-1)` shares their memory;
+- a scalar loss is printed as it is (the engine's record), not its `.sum()`, which turns -0.0 into 0.0;
 - a trainable the loss never reaches keeps `.grad` None: the script prints None, as the log
   does, and never updates it;
 - torch runs on one thread, as the engine does: a sum over many numbers adds them in another
@@ -81,6 +82,7 @@ def export_script(exp: Experiment) -> str:
         body.append("# 没有清零: 梯度会逐轮累加 (zero_grad is off: gradients accumulate)")
     body += [f"{name} = {lang.to_source(e)}" for name, e in prog.lines]
     body.append(f"{loss}.sum().backward()")
+    total = f"{loss}.sum()" if p.summed else loss      # as the engine records it: .sum() of -0.0 is 0.0
     for n in trainable:
         if n not in reached:
             body.append(f"# 损失没有用到 {n}: 它的梯度是 None, 不会被更新 "
@@ -98,12 +100,12 @@ def export_script(exp: Experiment) -> str:
     line = (f'print(f"当前轮次:{{{epoch} + 1}} 损失: {{{loss_now}}} | ' + " | ".join(fields) + '")')
 
     if gd:
-        body += [f"{loss_now} = {loss}.sum().item()", line]
+        body += [f"{loss_now} = {total}.item()", line]
         body += [f"{n}.data = {n}.data - {lr} * {n}.grad" for n in trainable if n in reached]
     else:
         body.append("# 更新会原地改变权重 (和与权重共享内存的损失): 先记下它们 "
                     "(the step changes the weights in place, and any loss sharing their memory: read them first)")
-        body.append(f"{loss_now} = {loss}.sum().item()")
+        body.append(f"{loss_now} = {total}.item()")
         body += [f"{now[n]} = {n}.data.tolist()" for n in trainable if n in now]
         body += [f"{optimizer}.step()", line]
     checks = [f"torch.isfinite(torch.tensor({loss_now}))"] + [f"torch.isfinite({n}).all()" for n in trainable]

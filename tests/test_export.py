@@ -203,7 +203,12 @@ UNREACHED = [Experiment(tensors={"w": "[1., 2.]", "b": "[0.5]", "u": "torch.rand
 LATER_ERROR = [Experiment(tensors={"x": "[0.9]", "y": "[1.0]", "w": "[1.0]"}, trainable=("w",),
                           loss="loss = F.binary_cross_entropy(x * w, y)", lr=0.02, epochs=20, optimizer="sgd")]
 
-CASES = {"colliding": COLLIDING, "aliasing": ALIASING, "unreached": UNREACHED, "later_error": LATER_ERROR}
+# A scalar loss of -0.0: its .sum() is 0.0, the engine records -0.0.
+NEGATIVE_ZERO = [Experiment(tensors={"w": "-0.0", "v": "[-0.0]"}, trainable=("w", "v"), loss=loss, lr=0.1, epochs=3,
+                            optimizer=opt)
+                 for opt in OPTIMIZERS for loss in ("loss = w", "loss = w * v.sum()", "v")]
+
+CASES = {"negative_zero": NEGATIVE_ZERO, "colliding": COLLIDING, "aliasing": ALIASING, "unreached": UNREACHED, "later_error": LATER_ERROR}
 
 
 def test_export_script_reproduces_presets(printed):
@@ -241,6 +246,11 @@ def test_a_loss_sharing_memory_with_a_weight_prints_the_loss_before_the_step(pri
             assert printed[exp]["stdout"].startswith("当前轮次:1 损失: 3.0 |")
 
 
+def test_a_scalar_loss_of_negative_zero_prints_negative_zero(printed):
+    check_all(NEGATIVE_ZERO, printed)
+    assert printed[NEGATIVE_ZERO[0]]["stdout"].startswith("当前轮次:1 损失: -0.0 |")
+
+
 def test_a_trainable_the_loss_never_reaches_prints_none_and_stays(printed):
     for exp, res in zip(UNREACHED, check_all(UNREACHED, printed)):
         lines = res["stdout"].splitlines()
@@ -268,11 +278,14 @@ TENSOR_NAMES = ["w", "x", "b", "y"] + SCRIPT_NAMES
 LINE_NAMES = ["z", "h", "loss", "out"] + SCRIPT_NAMES
 SHAPES = [(), (1,), (2,), (3,), (2, 3), (3, 2), (2, 2)]
 NUMBERS = [-2.0, -1.5, -1.0, -0.5, -0.0, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3, -1, 0]
-UNARY = ["torch.tanh({})", "torch.sigmoid({})", "torch.relu({})", "torch.exp({})", "({}).abs()",
-         "torch.square({})", "({}).tanh()", "-({})", "({}).sigmoid()"]
-BINOPS = ["+", "-", "*", "/"]
+UNARY = ["torch.tanh({})", "torch.sigmoid({})", "torch.relu({})", "torch.exp({})", "({}).abs()", "-({})",
+         "torch.square({})", "({}).tanh()", "({}).sigmoid()", "torch.sqrt({})", "torch.log({})", "torch.sin({})",
+         "({}).clamp(min=0)", "torch.clamp({}, -1, 1)", "+({})", "({}).pow(2)", "({}).neg()", "torch.abs({})"]
+BINOPS = ["+", "-", "*", "/", "**"]
 LOSS_FNS = ["F.mse_loss({}, {})", "F.l1_loss({}, {})", "F.smooth_l1_loss({}, {})", "torch.nn.MSELoss()({}, {})",
-            "F.mse_loss({}, {}, reduction='sum')"]
+            "F.mse_loss({}, {}, reduction='sum')", "F.huber_loss({}, {})", "torch.nn.L1Loss(reduction='none')({}, {})",
+            "F.binary_cross_entropy_with_logits({}, {})", "F.binary_cross_entropy(torch.sigmoid({}), {})"]
+MODULE, CONST = "crit", "k"        # `crit = torch.nn.MSELoss()` and `k = 3` lines, used later
 
 
 def _nest(values, shape):
@@ -304,46 +317,63 @@ def tensor_text(draw, shape):
 @st.composite
 def expression(draw, env, depth):
     """(source, shape) of an expression over `env` (name -> shape), shapes tracked so most are valid."""
+    tensors = {n: sh for n, sh in env.items() if isinstance(sh, tuple)}
     kinds = ["leaf"] if depth == 0 else ["leaf", "unary", "binop", "binop", "pow", "reduce", "reshape",
-                                         "T", "matmul", "matmul", "loss_fn"]
+                                         "T", "index", "matmul", "matmul", "loss_fn"]
     kind = draw(st.sampled_from(kinds))
     if kind == "leaf":
-        name = draw(st.sampled_from(sorted(env)))
-        return name, env[name]
+        name = draw(st.sampled_from(sorted(tensors)))
+        return name, tensors[name]
     a, shape = draw(expression(env, depth - 1))
+    numbers = [0.5, 2, 3.0, -1.5, 1] + ([CONST] if CONST in env else [])
     if kind == "unary":
         return draw(st.sampled_from(UNARY)).format(a), shape
     if kind == "binop":
         op = draw(st.sampled_from(BINOPS))
-        partners = sorted(n for n, s in env.items() if s == shape or s == ())
+        partners = sorted(n for n, sh in tensors.items() if sh == shape or sh == ())
         if partners and draw(st.booleans()):
             b = draw(st.sampled_from(partners))
-            out = tuple(torch.broadcast_shapes(shape, env[b]))
+            out = tuple(torch.broadcast_shapes(shape, tensors[b]))
         else:
-            b, out = repr(draw(st.sampled_from([0.5, 2, 3.0, -1.5, 1]))), shape
+            b, out = str(draw(st.sampled_from(numbers))), shape
         return (f"({a}) {op} {b}" if draw(st.booleans()) else f"{b} {op} ({a})"), out
     if kind == "pow":
-        return f"({a}) ** {draw(st.sampled_from([2, 3, 0.5, -1, 2.0]))}", shape
+        return f"({a}) ** {draw(st.sampled_from([2, 3, 0.5, -1, 2.0, -0.5]))}", shape
     if kind == "reduce":
         if shape and draw(st.booleans()):
-            return f"({a}).sum(0)", shape[1:]
-        return draw(st.sampled_from(["({}).sum()", "({}).mean()", "torch.sum({})", "torch.mean({})"])).format(a), ()
+            return draw(st.sampled_from([(f"({a}).sum(0)", shape[1:]), (f"torch.mean({a}, 0)", shape[1:]),
+                                         (f"({a}).sum(dim=0, keepdim=True)", (1,) + shape[1:])]))
+        return draw(st.sampled_from(["({}).sum()", "({}).mean()", "torch.sum({})", "torch.mean({})",
+                                     "({}).norm()"])).format(a), ()
     if kind == "reshape":
-        return f"({a}).reshape(-1)", (math.prod(shape),)
+        n = math.prod(shape)
+        return draw(st.sampled_from([(f"({a}).reshape(-1)", (n,)), (f"({a}).flatten()", (n,)),
+                                     (f"({a}).unsqueeze(0)", (1,) + shape), (f"({a}).view(-1, 1)", (n, 1)),
+                                     (f"({a}).reshape({n}, 1).squeeze()", (n,) if n != 1 else ())]))
     if kind == "T":
-        return (f"({a}).T", shape[::-1]) if len(shape) == 2 else (a, shape)
+        if len(shape) == 2:
+            return draw(st.sampled_from([f"({a}).T", f"({a}).t()"])), shape[::-1]
+        return a, shape
+    if kind == "index":
+        if not shape or shape[0] == 0:
+            return a, shape
+        return draw(st.sampled_from([(f"({a})[0]", shape[1:]), (f"({a})[-1]", shape[1:]),
+                                     (f"({a})[::2]", ((shape[0] + 1) // 2,) + shape[1:]),
+                                     (f"({a})[1:]", (shape[0] - 1,) + shape[1:])]))
     if kind == "matmul":
         if len(shape) in (1, 2):
             k = shape[-1]
-            partners = sorted(n for n, s in env.items() if len(s) in (1, 2) and s[0] == k)
+            partners = sorted(n for n, sh in tensors.items() if len(sh) in (1, 2) and sh[0] == k)
             if partners:
                 b = draw(st.sampled_from(partners))
-                out = tuple(torch.matmul(torch.empty(shape, device="meta"), torch.empty(env[b], device="meta")).shape)
-                return f"({a}) @ {b}", out
+                out = tuple(torch.matmul(torch.empty(shape, device="meta"), torch.empty(tensors[b], device="meta")).shape)
+                return draw(st.sampled_from([f"({a}) @ {b}", f"torch.matmul({a}, {b})", f"({a}).matmul({b})"])), out
         return f"({a}).sum()", ()
-    partners = sorted(n for n, s in env.items() if s == shape)
-    b = draw(st.sampled_from(partners)) if partners and draw(st.booleans()) else f"({a}) * 0.5 + 1"
-    return draw(st.sampled_from(LOSS_FNS)).format(a, b), ()
+    partners = sorted(n for n, sh in tensors.items() if sh == shape)
+    b = draw(st.sampled_from(partners)) if partners and draw(st.booleans()) else f"torch.sigmoid({a} * 0.5)"
+    fns = LOSS_FNS + ([f"{MODULE}({{}}, {{}})"] if MODULE in env else [])
+    fn = draw(st.sampled_from(fns))
+    return fn.format(a, b), (shape if "'none'" in fn else ())
 
 
 @st.composite
@@ -353,6 +383,13 @@ def experiments(draw):
     tensors = {n: draw(tensor_text(shapes[n])) for n in names}
     trainable = tuple(n for n in names if draw(st.booleans()))
     env, lines = dict(shapes), []
+    if draw(st.booleans()):
+        lines.append(f"{MODULE} = " + draw(st.sampled_from(["torch.nn.MSELoss()", "torch.nn.HuberLoss()",
+                                                             "torch.nn.L1Loss(reduction='sum')"])))
+        env[MODULE] = "module"
+    if draw(st.booleans()):
+        lines.append(f"{CONST} = {draw(st.sampled_from(['3', '0.5', '2 ** -1', '-2']))}")
+        env[CONST] = "const"
     for i in range(draw(st.integers(1, 4))):
         source, shape = draw(expression(env, draw(st.integers(0, 2))))
         name = draw(st.sampled_from([n for n in LINE_NAMES if n not in shapes]))
