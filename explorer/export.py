@@ -117,7 +117,8 @@ def export_script(exp: Experiment) -> str:
 
 
 def _field(name: str, now: str, lr: str, grad: str, nxt: str) -> str:
-    return f"{name} 当前权重: {{{now}}},固定学习率:{{{lr}}} 更新后梯度: {{{grad}}},下一个权重: {{{nxt}}}"
+    return (f"{name} 当前权重: {{{now}}},固定学习率:{{{lr}}} "
+            f"更新后梯度: {{{grad}}},下一个权重: {{{nxt}}}")
 
 
 def _reached(p: Plan) -> set:
