@@ -1,8 +1,5 @@
-"""The engine against the course's printed numbers, plain torch, and its own exported script."""
+"""The engine against the course's printed numbers and plain torch (its exported script: test_export.py)."""
 import math
-import re
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -235,71 +232,7 @@ def test_experiment_is_hashable_and_accepts_a_dict():
         a.lr = 1
 
 
-# ------------------------------------------------------------------ export_script round trip
-
-NUM = re.compile(r"-?inf|nan|-?\d+(?:\.\d*)?(?:e[-+]?\d+)?")
-
-
-def _numbers(text):
-    return [float(x) for x in NUM.findall(text)]
-
-
-def _flat(t):
-    return t.flatten().tolist()
-
-
-def _same(a, b):
-    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
-
-
-EXPORTED = {
-    "single_step": PRESETS["single_step"],
-    "multi_epoch": PRESETS["multi_epoch"],
-    "linear_layer": PRESETS["linear_layer"],
-    "mlp_adam": PRESETS["mlp"].replace(epochs=40),
-    "mlp_adam_1000": PRESETS["mlp"].replace(epochs=1000),
-    "sgd_accumulating": PRESETS["logistic_regression"].replace(optimizer="sgd", zero_grad=False, epochs=20),
-    "forgot_zero_grad": PRESETS["forgot_zero_grad"],
-    "lr_too_large": PRESETS["lr_too_large"],
-    "momentum_random": Experiment(tensors={"x": "torch.rand(4, 3)", "w": "torch.randn(3)", "t": "torch.arange(4)"},
-                                  trainable=("w",), loss="p = x @ w\nloss = ((p - t) ** 2).mean()",
-                                  lr=0.05, epochs=15, optimizer="momentum", seed=3),
-}
-
-
-def test_export_script_reproduces_history(tmp_path):
-    procs = {}
-    for name, exp in EXPORTED.items():
-        path = tmp_path / f"{name}.py"
-        path.write_text(explorer.export_script(exp), encoding="utf-8")
-        procs[name] = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True, encoding="utf-8")
-    for name, p in procs.items():
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-        run = explorer.run(EXPORTED[name])
-        lines = out.strip().splitlines()
-        assert len(lines) == len(run.history), name
-        for line, h in zip(lines, run.history):
-            head, *parts = line.split(" | ")
-            epoch, loss = _numbers(head)
-            assert epoch == h.epoch and _same([loss], [h.loss]), (name, line)
-            for part in parts:
-                pname = part.split(" ", 1)[0]
-                body = part.split(" ", 1)[1]
-                now, lr_and_grad, nxt = body.split("当前权重:")[1].split(",固定学习率:")[0], \
-                    body.split("更新后梯度:")[1].split(",下一个权重:")[0], body.split("下一个权重:")[1]
-                assert _same(_numbers(now), _flat(h.params[pname])), (name, pname, h.epoch)
-                assert _same(_numbers(lr_and_grad), _flat(h.grads[pname])), (name, pname, h.epoch)
-                assert _same(_numbers(nxt), _flat(h.next_params[pname])), (name, pname, h.epoch)
-
-
-def test_export_script_is_in_the_course_style():
-    src = explorer.export_script(PRESETS["single_step"])
-    assert "requires_grad=True" in src and "dtype=torch.float" in src
-    assert ".grad.zero_()" in src and ".sum().backward()" in src
-    assert "w.data = w.data - lr * w.grad" in src and "当前轮次" in src
-    assert "zero_()" not in explorer.export_script(PRESETS["forgot_zero_grad"])
+# export_script's round trip (the script prints the run bit for bit): tests/test_export.py
 
 
 def test_recorded_history_is_bounded_and_the_limit_named():
