@@ -83,3 +83,11 @@ def test_what_the_course_writes_around_the_loss_gets_its_own_lesson(tensors, los
         assert "dtype=torch.float" in e.value.en and "dtype=torch.float" in e.value.zh
     explorer.run(Experiment(tensors={"w": "torch.tensor([10, 20], requires_grad=True, dtype=torch.float)"},
                             loss="loss = w.sum()"))
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_a_comment_ended_by_any_line_break_cannot_carry_look_alike_code(newline):
+    with pytest.raises(ExplorerError) as e:
+        explorer.run(Experiment(tensors=W, loss=f"# 损失{newline}loss = ｗ.ｓｕｍ()"))
+    assert e.value.code == "non_ascii"
+    explorer.run(Experiment(tensors=W, loss=f"# 损失{newline}loss = w.sum()"))

@@ -211,7 +211,7 @@ def _check_text(text, field: str, help_text: str) -> None:
         raise ExplorerError("too_long", field, length=len(text), limit=L.MAX_TEXT)
     if not text.strip():
         raise ExplorerError("empty", field)
-    code = _without_comments(text, field)
+    code = _without_comments(text.replace("\r\n", "\n").replace("\r", "\n"), field)
     for pos, ch in enumerate(code, 1):
         if not ch.isascii() or (ord(ch) < 32 and ch not in "\n\t\r"):
             raise ExplorerError("non_ascii", field, char=ch if ch.isprintable() else repr(ch), pos=pos)
@@ -233,6 +233,7 @@ def _without_comments(text: str, field: str) -> str:
 
 def _parse(text: str, field: str, help_text: str) -> ast.Module:
     _check_text(text, field, help_text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")   # one line break, as the ASCII check saw it
     try:
         tree = ast.parse(textwrap.dedent(text.strip("\n")), mode="exec")     # pasted from inside a function
     except SyntaxError as e:
