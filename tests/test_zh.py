@@ -13,7 +13,7 @@ import re
 import pytest
 
 import explorer
-from explorer import Experiment, ExplorerError, Note, lang
+from explorer import Experiment, ExplorerError, Note
 from explorer import limits as L
 from explorer.errors import FIELD_ZH, MESSAGES, NOTES, field_label
 from explorer.ui import text as ui_text

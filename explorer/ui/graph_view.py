@@ -64,7 +64,7 @@ def _fresh_key(dot: str) -> str:
     return f"graph_{ss.graph_n}"
 
 
-def _step_controls(exp: Experiment, last: int, lang: str) -> int:
+def _step_controls(exp: explorer.Experiment, last: int, lang: str) -> int:
     step = state.step(exp, last)
     prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
     with prev:
