@@ -7,11 +7,12 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")     # many sessions share one box: one thread each
 
-from .engine import Epoch, Run, run
+from .engine import Epoch, Run, compare, run
 from .errors import ExplorerError, Note
 from .experiment import OPTIMIZERS, Experiment, plan
 from .export import export_script
 from .graph import Edge, Graph, Node, trace_backward
+from .gradcheck import gradcheck
 from .presets import PRESETS
 
 
@@ -22,4 +23,4 @@ def to_dot(graph, step=None, **options):
 
 
 __all__ = ["Edge", "Epoch", "Experiment", "ExplorerError", "Graph", "Node", "Note", "OPTIMIZERS", "PRESETS",
-           "Run", "export_script", "plan", "run", "to_dot", "trace_backward"]
+           "Run", "compare", "export_script", "gradcheck", "plan", "run", "to_dot", "trace_backward"]

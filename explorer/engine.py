@@ -93,6 +93,12 @@ def run(exp: Experiment) -> Run:
     return _train(p, make_tensors(p))
 
 
+def compare(exp: Experiment, optimizers=("gd", "momentum", "adam")) -> dict:
+    """The same experiment under each optimizer, {optimizer: Run}: an optimizer race. Each run is
+    `run(exp.replace(optimizer=...))`, so the one under exp's own optimizer is `run(exp)` exactly."""
+    return {name: run(exp.replace(optimizer=name)) for name in optimizers}
+
+
 def make_tensors(p: Plan) -> dict:
     """All tensors in the student's order from one generator, as `torch.manual_seed(seed)` would make them."""
     g = torch.Generator().manual_seed(p.experiment.seed)
