@@ -13,6 +13,7 @@ from .experiment import OPTIMIZERS, Experiment, plan
 from .export import export_script
 from .graph import Edge, Graph, Node, trace_backward
 from .gradcheck import gradcheck
+from .landscape import Landscape, landscape
 from .presets import PRESETS
 
 
@@ -23,4 +24,5 @@ def to_dot(graph, step=None, **options):
 
 
 __all__ = ["Edge", "Epoch", "Experiment", "ExplorerError", "Graph", "Node", "Note", "OPTIMIZERS", "PRESETS",
-           "Run", "compare", "export_script", "gradcheck", "plan", "run", "to_dot", "trace_backward"]
+           "Landscape", "Run", "compare", "export_script", "gradcheck", "landscape", "plan", "run", "to_dot",
+           "trace_backward"]
