@@ -25,12 +25,16 @@ WORDS = {
                more="… {n} more nodes (limit {limit})", loss="Loss", epoch="Epoch",
                params="Parameters", grads="Gradients", abs_grads="|gradient|", param_value="value",
                omitted="{n} more omitted (limit {limit})", nonfinite="{n} non-finite values not shown",
-               note="{title} ({note})"),
+               note="{title} ({note})", landscape="Loss landscape", path="path of the run",
+               tangent="slope at epoch {k}: grad = {g}", step="step to epoch {k2}: w − lr·grad",
+               slice="slice through {a} and {b}; the other weights as at epoch {k}", shown="epoch {k}"),
     "zh": dict(value="值", grad="梯度", shape="形状", scalar="标量", saved="保存的张量",
                more="… 还有 {n} 个节点未显示（上限 {limit}）", loss="损失", epoch="轮次",
                params="参数", grads="梯度", abs_grads="|梯度|", param_value="值",
                omitted="另有 {n} 条未显示，上限 {limit}", nonfinite="{n} 个非有限值未显示",
-               note="{title}（{note}）"),
+               note="{title}（{note}）", landscape="损失地形", path="训练路径",
+               tangent="第 {k} 轮的斜率：grad = {g}", step="走到第 {k2} 轮：w − lr·grad",
+               slice="穿过 {a} 和 {b} 的切面；其余权重取第 {k} 轮的值", shown="第 {k} 轮"),
 }
 
 # (light fill, stronger fill once backward has passed the node); chosen to stay distinct on projectors
@@ -450,3 +454,54 @@ def mark(spec: str, epoch: int, loss: float | None = None) -> str:
     """`curve_json`'s figure with `epoch` marked (and, on the loss curve, the point at `loss`)."""
     y = "null" if loss is None or not np.isfinite(loss) else repr(float(loss))
     return spec.replace(_MARK_X, str(int(epoch))).replace(_MARK_Y, y)
+
+
+# ---------------------------------------------------------------- the loss landscape
+
+def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: str = "en") -> str:
+    """Plotly JSON of `explorer.landscape(...)`: for one weight the loss curve, the run's path on
+    it, the tangent whose slope is the epoch's gradient and the step w → w − lr·grad as an arrow;
+    for two, a contour map with the path. `losses` are the run's losses per epoch (the path's heights)."""
+    import plotly.io as pio
+    w = _words(lang)
+    k = epoch
+    path = land.path.double().numpy()
+    fs = 20 if projection else 13
+    layout = dict(title=dict(text=w["landscape"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
+                  margin=dict(l=60, r=20, t=60, b=50), showlegend=True,
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    if len(land.coords) == 1:
+        grid, loss = land.grid[0].double().numpy(), land.loss.double().numpy()
+        heights = np.asarray(losses, dtype=np.float64)
+        xs = path[:len(heights), 0]
+        traces = [dict(type="scatter", x=_typed(grid), y=_typed(_finite(loss, False)), mode="lines",
+                       name=w["loss"], line=dict(width=4 if projection else 2)),
+                  dict(type="scatter", x=_typed(xs), y=_typed(_finite(heights, False)), mode="markers",
+                       name=w["path"], marker=dict(size=6 if projection else 4, color="#868e96"))]
+        x0, y0 = float(path[k - 1, 0]), float(heights[k - 1])
+        if land.slope is not None and np.isfinite(x0) and np.isfinite(y0):
+            half = (grid[-1] - grid[0]) / 8
+            traces.append(dict(type="scatter", x=[x0 - half, x0 + half], y=[y0 - land.slope * half, y0 + land.slope * half],
+                               mode="lines", name=w["tangent"].format(k=k, g=_num(land.slope)),
+                               line=dict(color=CURRENT, width=3 if projection else 2, dash="dash")))
+        traces.append(dict(type="scatter", x=[x0], y=[y0], mode="markers", name=w["shown"].format(k=k),
+                           marker=dict(color=CURRENT, size=14 if projection else 10)))
+        if k < len(heights) and np.all(np.isfinite([path[k, 0], heights[k]])):
+            layout["annotations"] = [dict(x=float(path[k, 0]), y=float(heights[k]), ax=x0, ay=y0, xref="x", yref="y",
+                                          axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2,
+                                          arrowcolor=CURRENT, text=w["step"].format(k2=k + 1), font=dict(color=CURRENT))]
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
+        layout["yaxis"] = dict(title=dict(text=w["loss"]))
+    else:
+        a, b = (g.double().numpy() for g in land.grid)
+        traces = [dict(type="contour", x=_typed(a), y=_typed(b), z=_finite(land.loss.double().numpy().T, False).tolist(),
+                       colorscale="Viridis", contours=dict(coloring="heatmap"), name=w["loss"], showscale=True),
+                  dict(type="scatter", x=_typed(path[:, 0]), y=_typed(path[:, 1]), mode="lines+markers", name=w["path"],
+                       line=dict(color="white", width=2), marker=dict(size=4, color="white")),
+                  dict(type="scatter", x=[float(path[k - 1, 0])], y=[float(path[k - 1, 1])], mode="markers",
+                       name=w["shown"].format(k=k), marker=dict(color=CURRENT, size=14 if projection else 10))]
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
+        layout["yaxis"] = dict(title=dict(text=land.coords[1]))
+        if land.is_slice:
+            layout["title"]["text"] += f"<br><sup>{escape(w['slice'].format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
+    return pio.to_json(dict(data=traces, layout=layout), validate=False)

@@ -26,7 +26,7 @@ def app(**query) -> AppTest:
     return at.run()
 
 
-TAB_LABELS = {"en": ("Graph", "Curves", "Log", "Code"), "zh": ("计算图", "曲线", "训练日志", "代码")}
+TAB_LABELS = {"en": ("Graph", "Curves", "Log", "Code", "Landscape"), "zh": ("计算图", "曲线", "训练日志", "代码", "损失地形")}
 
 
 def open_tab(at: AppTest, i: int, lang: str = "en") -> AppTest:
@@ -254,7 +254,7 @@ def test_chinese_from_the_url():
     at = app(lang="zh")
     ok(at)
     assert "自动求导" in at.title[0].value
-    assert [t.label for t in at.tabs] == ["计算图", "曲线", "训练日志", "代码"]
+    assert [t.label for t in at.tabs] == list(TAB_LABELS["zh"])
     assert at.text_area(key="loss").value == PRESETS["single_step"].loss
     assert "梯度" in dot(at)
     assert any("当前轮次" in c for c in open_tab(at, 2, "zh").main.dataframe[0].value.columns)
@@ -371,3 +371,16 @@ def test_slider_reruns_do_not_retrain(capsys):
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert re.search(r"retrain \d+ ms", lines[0])
+
+
+@pytest.mark.parametrize("key", ["multi_epoch", "mlp"])
+def test_landscape_tab_shows_the_path_and_for_one_weight_the_slope(key):
+    at = open_tab(app(preset=key, epoch="3"), 4)
+    ok(at)
+    fig = figures(at)[0]
+    assert at.query_params["tab"] == "4"
+    if key == "multi_epoch":
+        names = [t.get("name", "") for t in fig["data"]]
+        assert any("grad = 19.21" in n for n in names) and fig["layout"]["annotations"]
+    else:
+        assert fig["data"][0]["type"] == "contour" and "slice" in fig["layout"]["title"]["text"]

@@ -143,3 +143,19 @@ def test_classroom_link(page: Page, app_url, shot):
     assert "Traceback" not in page.inner_text("body")
     tall(page, 1300)
     shot(page, "classroom")
+
+
+@pytest.mark.parametrize("query, lang_tab, name", [
+    ("preset=multi_epoch&epoch=120", "Landscape", "landscape_one_weight"),
+    ("preset=mlp&epoch=50&lang=zh", "损失地形", "zh_landscape_slice"),
+    ("preset=multi_epoch&epoch=3&hide=inputs&proj=1", "Landscape", "landscape_projection"),
+])
+def test_landscape_tab(page: Page, app_url, shot, query, lang_tab, name):
+    open_app(page, f"{app_url}/?{query}")
+    page.get_by_role("tab", name=lang_tab).click()
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    expect(chart).to_be_visible(timeout=TIMEOUT)
+    expect(chart.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    assert "Traceback" not in page.inner_text("body")
+    tall(page)
+    shot(page, name)

@@ -73,6 +73,13 @@ def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bo
     return render.mark(spec, epoch, float(h.losses[epoch - 1]) if which == "loss" and len(h) else None)
 
 
+def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str) -> str:
+    """Plotly JSON of the loss landscape at `epoch` (the slice's other weights are that epoch's)."""
+    return VIEWS.get(("landscape", run.experiment, epoch, projection, lang),
+                     lambda: render.landscape_json(explorer.landscape(run, epoch), run.history.losses.tolist(), epoch,
+                                                   projection=projection, lang=lang))
+
+
 def script(exp: Experiment) -> str:
     return VIEWS.get(("script", exp), lambda: explorer.export_script(exp))
 

@@ -10,11 +10,11 @@ import streamlit as st
 
 import explorer
 
-from . import code_view, curves_view, graph_view, header, log_view, state
+from . import code_view, curves_view, graph_view, header, landscape_view, log_view, state
 from .text import t
 
 
-TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code")
+TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code", "tab_landscape")
 
 
 @st.fragment
@@ -25,7 +25,7 @@ def show(run: explorer.Run, lang: str, projection: bool) -> None:
     labels = [t(k, lang) for k in TABS]
     key = f"tab_{lang}"              # the labels are per language; the open tab's index is kept across
     state.open_tab(key, labels)
-    graph_tab, curves_tab, log_tab, code_tab = st.tabs(labels, key=key, on_change="rerun")
+    graph_tab, curves_tab, log_tab, code_tab, landscape_tab = st.tabs(labels, key=key, on_change="rerun")
     if graph_tab.open:
         with graph_tab:
             graph_view.show(run, epoch, lang, projection)
@@ -38,4 +38,7 @@ def show(run: explorer.Run, lang: str, projection: bool) -> None:
     if code_tab.open:
         with code_tab:
             code_view.show(run.experiment, lang)
+    if landscape_tab.open:
+        with landscape_tab:
+            landscape_view.show(run, epoch, lang, projection)
     state.sync_url(state.typed())

@@ -134,9 +134,9 @@ def remove_row(rid: int) -> None:
 
 
 def tab() -> int:
-    """The open tab (0 graph, 1 curves, 2 log, 3 code)."""
+    """The open tab (0 graph, 1 curves, 2 log, 3 code, 4 landscape)."""
     i = ss.get("tab", 0)
-    return i if isinstance(i, int) and 0 <= i < 4 else 0
+    return i if isinstance(i, int) and 0 <= i < 5 else 0
 
 
 def open_tab(key: str, labels: list[str]) -> None:

@@ -69,6 +69,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab_curves": ("Curves", "曲线"),
     "tab_log": ("Log", "训练日志"),
     "tab_code": ("Code", "代码"),
+    "tab_landscape": ("Landscape", "损失地形"),
+    "landscape_caption": ("The loss as a function of the weights, in float32 like the run. One weight: the dashed "
+                          "tangent's slope is this epoch's gradient and the arrow is the step w → w − lr·grad. "
+                          "More weights: the run's path over two of them.",
+                          "损失随权重变化的样子，和训练一样用 float32 计算。一个权重时：虚线切线的斜率就是这一轮的梯度，"
+                          "箭头就是这一步 w → w − lr·grad。多个权重时：训练路径画在其中两个权重上。"),
     # graph view
     "step": ("Backward step", "反向传播步骤"),
     "step_help": ("Step 0 is the loss; then the nodes in the order autograd really ran them.",
