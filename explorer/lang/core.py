@@ -203,18 +203,21 @@ _TENSOR_HELP = Bi((
 # ---------------------------------------------------------------- text checks
 
 
-def _check_text(text, field: str, help_text: str) -> None:
-    """Length, look-alike characters and shape of the tree, before anything is interpreted."""
+def _check_text(text, field: str, help_text: str) -> str:
+    """Length and look-alike characters, before anything is interpreted; returns the text with one
+    kind of line break, so the parser reads the very lines this check passed."""
     if not isinstance(text, str):
         raise ExplorerError("not_allowed", field, what=type(text).__name__, allowed=help_text)
     if len(text) > L.MAX_TEXT:
         raise ExplorerError("too_long", field, length=len(text), limit=L.MAX_TEXT)
     if not text.strip():
         raise ExplorerError("empty", field)
-    code = _without_comments(text.replace("\r\n", "\n").replace("\r", "\n"), field)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    code = _without_comments(text, field)
     for pos, ch in enumerate(code, 1):
         if not ch.isascii() or (ord(ch) < 32 and ch not in "\n\t\r"):
             raise ExplorerError("non_ascii", field, char=ch if ch.isprintable() else repr(ch), pos=pos)
+    return text
 
 
 def _without_comments(text: str, field: str) -> str:
@@ -232,8 +235,7 @@ def _without_comments(text: str, field: str) -> str:
 
 
 def _parse(text: str, field: str, help_text: str) -> ast.Module:
-    _check_text(text, field, help_text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")   # one line break, as the ASCII check saw it
+    text = _check_text(text, field, help_text)
     try:
         tree = ast.parse(textwrap.dedent(text.strip("\n")), mode="exec")     # pasted from inside a function
     except SyntaxError as e:
