@@ -14,6 +14,7 @@ from .export import export_script
 from .graph import Edge, Graph, Node, trace_backward
 from .gradcheck import gradcheck
 from .landscape import Landscape, landscape
+from .landscape import random_directions as landscape_directions
 from .presets import PRESETS
 
 
@@ -24,5 +25,5 @@ def to_dot(graph, step=None, **options):
 
 
 __all__ = ["Edge", "Epoch", "Experiment", "ExplorerError", "Graph", "Node", "Note", "OPTIMIZERS", "PRESETS",
-           "Landscape", "Run", "compare", "export_script", "gradcheck", "landscape", "plan", "run", "to_dot",
+           "Landscape", "Run", "compare", "export_script", "gradcheck", "landscape", "landscape_directions", "plan", "run", "to_dot",
            "trace_backward"]

@@ -2,9 +2,12 @@
 
 One trainable number: the loss curve over it, and at an epoch the slope that is that epoch's
 gradient (the course's w → w − lr·grad as a picture). Two: a surface over both. More: a slice
-through the two elements that moved most, every other weight held at the shown epoch's values.
+through the two elements that moved most, every other weight held at the shown epoch's values,
+or (`directions="random"`) the plane through the shown epoch's weights spanned by two random
+filter-normalised directions, as in Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets".
 Evaluated in float32 with the run's own program, like the run itself; the grid is sized so that
-drawing it costs at most LANDSCAPE_WORK element-operations.
+drawing it costs at most LANDSCAPE_WORK element-operations. `others` puts more runs of the same
+tensors (an optimizer race) in the same coordinates, and the grid grows to show their paths too.
 """
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ POINTS_1D = 201
 POINTS_2D = 41
 LANDSCAPE_WORK = 200_000_000        # element-operations for one landscape (the dry run's estimate per point)
 MARGIN = 0.25                       # the grid reaches this fraction of the path's span beyond it
+REACH = 3.0                         # other runs widen the grid by at most this many spans of the run's own path,
+                                    # so one diverging racer does not flatten everyone's picture to a dot
+DIRECTIONS = ("moved", "random")
 
 
 @dataclass(frozen=True)
@@ -30,15 +36,33 @@ class Landscape:
     path: torch.Tensor               # (epochs + 1, len(coords)): the weights before each epoch and after the last
     slope: float | None              # one coordinate: d loss / d coordinate at the epoch, its gradient; else None
     is_slice: bool = False           # other weights are held fixed: a slice through a bigger landscape
+    others: tuple = ()               # the `others` runs' paths in the same coordinates, one tensor each
+    directions: str = "moved"        # "random": coords are steps along two random directions from epoch's weights
 
 
-def landscape(run, epoch: int = 1) -> Landscape:
-    """The loss landscape of `run` around its path, at `epoch` (other weights as they were then)."""
+def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> Landscape:
+    """The loss landscape of `run` around its path, at `epoch` (other weights as they were then).
+
+    With more than two trainable numbers, `directions` picks the slice: "moved" (the two elements
+    that moved most) or "random" (two filter-normalised random directions, seeded by the experiment's
+    seed). `others` are runs of the same tensors whose paths are drawn in the same coordinates."""
     n_epochs = len(run.history)
     if not (isinstance(epoch, int) and 1 <= epoch <= n_epochs):
         raise ExplorerError("bad_epoch", "epoch", epoch=epoch, last=n_epochs)
+    if directions not in DIRECTIONS:
+        raise ExplorerError("not_allowed", "directions", what=repr(directions)[:40],
+                            allowed="Use " + " or ".join(map(repr, DIRECTIONS)) + ".")
     h, p = run.history, run.plan
+    shapes = [tuple(h.params[n][0].shape) for n in h.names]
+    for other in others:
+        if tuple(other.history.names) != tuple(h.names) or \
+                [tuple(other.history.params[n][0].shape) for n in h.names] != shapes:
+            raise ExplorerError("not_allowed", "others", what="a run of other tensors",
+                                allowed="Give runs of the same experiment.")
+    histories = [h] + [o.history for o in others]
     elements = [(name, i) for name in h.names for i in range(h.params[name][0].numel())]
+    if len(elements) > 2 and directions == "random":
+        return _random_plane(run, epoch, histories)
     if len(elements) <= 2:
         chosen = elements
     else:
@@ -46,16 +70,83 @@ def landscape(run, epoch: int = 1) -> Landscape:
                  for n, i in elements}
         chosen = sorted(sorted(elements, key=lambda e: -moved[e])[:2])
     coords = tuple(_coord_name(name, i, h.params[name][0]) for name, i in chosen)
-    path = torch.stack([h.params[n].reshape(n_epochs + 1, -1)[:, i] for n, i in chosen], dim=1)
-    grid = tuple(_axis(path[:, j], POINTS_1D if len(chosen) == 1 else POINTS_2D) for j in range(len(chosen)))
-    grid = _bounded(grid, p.work)
+    paths = [torch.stack([x.params[n].reshape(len(x) + 1, -1)[:, i] for n, i in chosen], dim=1) for x in histories]
+    path = paths[0]
+    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.work)
+    grid = tuple(_axis(path[:, j], count, [o[:, j] for o in paths[1:]]) for j in range(len(chosen)))
     base = {**run.data, **{n: h.params[n][epoch - 1].clone() for n in h.names}}
     loss = _evaluate(p, base, chosen, grid)
     slope = None
     if len(chosen) == 1 and h.grads[chosen[0][0]] is not None:
         name, i = chosen[0]
         slope = float(h.grads[name][epoch - 1].reshape(-1)[i])
-    return Landscape(coords, grid, loss, path, slope, len(elements) > 2)
+    return Landscape(coords, grid, loss, path, slope, len(elements) > 2, tuple(paths[1:]))
+
+
+def random_directions(run, epoch: int) -> tuple[dict, dict]:
+    """Two directions {name: tensor} drawn from a generator seeded with the experiment's seed (the
+    same draws at every epoch and on every machine), each filter rescaled to the norm of the same
+    filter of the weights at `epoch`, so the plane's scale matches the weights' (Li et al. 2018).
+
+    A filter is a row (index along dim 0) of a tensor of two or more dimensions; a 1-D or 0-D tensor
+    (a bias, a lone weight) counts as one filter. Li et al. zero biases' directions; here a tensor is
+    often most of what a student trains, so biases move too. A filter that is all zero at `epoch`
+    keeps its drawn direction, or a model started at zeros would collapse the plane to a point."""
+    h = run.history
+    gen = torch.Generator().manual_seed(run.experiment.seed)
+    pair = []
+    for _ in range(2):
+        d = {}
+        for name in h.names:
+            w = h.params[name][epoch - 1]
+            drawn = torch.randn(w.shape, generator=gen, dtype=torch.float32)
+            rows, w_rows = (drawn.reshape(len(drawn), -1), w.reshape(len(w), -1)) if w.dim() >= 2 else \
+                (drawn.reshape(1, -1), w.reshape(1, -1))
+            d_norm, w_norm = rows.norm(dim=1, keepdim=True), w_rows.float().norm(dim=1, keepdim=True)
+            scale = torch.where((w_norm > 0) & (d_norm > 0), w_norm / d_norm.clamp_min(1e-30), torch.ones_like(w_norm))
+            d[name] = (rows * scale).reshape(w.shape)
+        pair.append(d)
+    return pair[0], pair[1]
+
+
+def _random_plane(run, epoch: int, histories) -> Landscape:
+    """The loss on θ_k + a·d1 + b·d2, centred on epoch k's weights; every path projected onto the
+    plane by least squares onto (d1, d2), so epoch k itself sits at (0, 0)."""
+    h, p = run.history, run.plan
+    d1, d2 = random_directions(run, epoch)
+    centre = {n: h.params[n][epoch - 1] for n in h.names}
+    basis = torch.stack([torch.cat([d[n].reshape(-1) for n in h.names]) for d in (d1, d2)], dim=1).double()
+    solve = torch.linalg.pinv(basis)                                  # (2, weights): least squares onto the plane
+    flat_centre = torch.cat([centre[n].reshape(-1) for n in h.names]).double()
+    paths = []
+    for x in histories:
+        flat = torch.cat([x.params[n].reshape(len(x) + 1, -1) for n in h.names], dim=1).double()
+        paths.append((flat - flat_centre) @ solve.T)
+    reach = _symmetric_reach(paths[0], paths[1:])
+    m = _fit(POINTS_2D, 2, p.work) // 2
+    axis = reach * torch.arange(-m, m + 1, dtype=torch.float32) / m   # index m is exactly 0: epoch k's weights
+    grid = (axis, axis.clone())
+    forward = lang.compile_program(p.program)
+    out = torch.empty((len(axis), len(axis)), dtype=torch.float32)
+    with torch.no_grad():
+        for i, a in enumerate(axis):
+            for j, b in enumerate(grid[1]):
+                env = {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}
+                loss = forward(env)
+                out[i, j] = loss.sum() if p.summed else loss
+    return Landscape(("d1", "d2"), grid, out, paths[0], None, True, tuple(paths[1:]), "random")
+
+
+def _symmetric_reach(path, others) -> float:
+    """Half the width of a square grid centred on (0, 0) that holds the path (and, within REACH of
+    it, the others' paths), with MARGIN to spare."""
+    def extent(t):
+        finite = t[torch.isfinite(t)]
+        return float(finite.abs().max()) if finite.numel() else 0.0
+    own = extent(path)
+    reach = max([own] + [min(extent(o), (1 + REACH) * own) if own > 0 else extent(o) for o in others])
+    reach = reach * (1 + MARGIN)
+    return reach if 0 < reach < float("inf") else 1.0
 
 
 def _coord_name(name: str, i: int, t: torch.Tensor) -> str:
@@ -65,23 +156,31 @@ def _coord_name(name: str, i: int, t: torch.Tensor) -> str:
     return f"{name}[{','.join(map(str, index))}]"
 
 
-def _axis(values: torch.Tensor, points: int) -> torch.Tensor:
+def _finite_bounds(values: torch.Tensor):
     finite = values[torch.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.numel() else (-1.0, 1.0)
+    return (float(finite.min()), float(finite.max())) if finite.numel() else None
+
+
+def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
+    lo, hi = _finite_bounds(values) or (-1.0, 1.0)
+    own_lo, own_hi = lo, hi
+    reach = REACH * (own_hi - own_lo) if own_hi > own_lo else max(1.0, abs(own_lo))
+    for other in others:
+        bounds = _finite_bounds(other)
+        if bounds is not None:
+            lo, hi = min(lo, max(bounds[0], own_lo - reach)), max(hi, min(bounds[1], own_hi + reach))
     span = hi - lo
     pad = MARGIN * span if span > 0 else max(1.0, abs(lo))
     return torch.linspace(lo - pad, hi + pad, points)
 
 
-def _bounded(grid, work_per_point: int):
-    """Fewer points where one forward pass is expensive, so a landscape never costs more than
-    LANDSCAPE_WORK element-operations."""
-    points = math.prod(len(g) for g in grid)
-    most = max(9 ** len(grid), LANDSCAPE_WORK // max(1, work_per_point))
-    if points <= most:
-        return grid
-    per_axis = max(9, int(most ** (1 / len(grid))))
-    return tuple(torch.linspace(float(g[0]), float(g[-1]), per_axis) for g in grid)
+def _fit(points: int, axes: int, work_per_point: int) -> int:
+    """Points per axis: fewer where one forward pass is expensive, so a landscape never costs more
+    than LANDSCAPE_WORK element-operations."""
+    most = max(9 ** axes, LANDSCAPE_WORK // max(1, work_per_point))
+    if points ** axes <= most:
+        return points
+    return max(9, int(most ** (1 / axes)))
 
 
 def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:

@@ -4,6 +4,7 @@ import torch
 
 import explorer
 from explorer import PRESETS, Experiment, ExplorerError
+from explorer.landscape import MARGIN, REACH
 
 
 def test_one_weight_the_course_curve_its_path_and_the_slope_that_is_the_gradient():
@@ -36,3 +37,74 @@ def test_more_weights_a_slice_through_the_two_that_moved_most():
     assert land.path.shape == (len(run.history) + 1, 2) and torch.isfinite(land.loss).all()
     with pytest.raises(ExplorerError):
         explorer.landscape(run, epoch=0)
+
+
+def test_random_directions_a_plane_centred_on_the_epoch_filter_normalised_and_seeded():
+    run = explorer.run(PRESETS["mlp"])
+    k = 40
+    land = explorer.landscape(run, epoch=k, directions="random")
+    assert land.is_slice and land.directions == "random" and land.coords == ("d1", "d2") and land.slope is None
+    a, b = land.grid
+    m = len(a) // 2
+    assert float(a[m]) == 0.0 and float(b[m]) == 0.0
+    assert float(land.loss[m, m]) == float(run.history.losses[k - 1])     # the centre is epoch k's weights
+    assert land.path[k - 1].tolist() == [0.0, 0.0]                        # and the path passes through it there
+    assert land.path.shape == (len(run.history) + 1, 2) and torch.isfinite(land.loss).all()
+    again = explorer.landscape(run, epoch=k, directions="random")
+    assert torch.equal(again.loss, land.loss) and torch.equal(again.path, land.path)
+    d1, d2 = explorer.landscape_directions(run, k)
+    for d in (d1, d2):
+        for name in run.history.names:
+            w = run.history.params[name][k - 1]
+            rows, w_rows = (d[name], w) if w.dim() >= 2 else (d[name].reshape(1, -1), w.reshape(1, -1))
+            assert torch.allclose(rows.norm(dim=1), w_rows.norm(dim=1), rtol=1e-5)
+    other_seed = explorer.run(PRESETS["mlp"].replace(seed=1))
+    assert not torch.equal(explorer.landscape_directions(other_seed, k)[0]["b1"], d1["b1"])
+
+
+def test_random_directions_the_plane_is_the_stated_combination():
+    run = explorer.run(PRESETS["linear_layer"].replace(epochs=5))
+    land = explorer.landscape(run, epoch=3, directions="random")
+    d1, d2 = explorer.landscape_directions(run, 3)
+    i, j = 2, len(land.grid[1]) - 1
+    a, b = land.grid[0][i], land.grid[1][j]
+    h = run.history
+    w = h.params["w"][2] + a * d1["w"] + b * d2["w"]
+    bias = h.params["b"][2] + a * d1["b"] + b * d2["b"]
+    z = torch.ones(2, 5) @ w + bias
+    assert float(land.loss[i, j]) == float(torch.nn.MSELoss()(z, torch.zeros(2, 3)))
+
+
+def test_few_weights_ignore_the_directions_and_bad_ones_are_refused():
+    run = explorer.run(PRESETS["multi_epoch"])
+    assert explorer.landscape(run, 3, directions="random").coords == ("w",)
+    with pytest.raises(ExplorerError):
+        explorer.landscape(run, 3, directions="sideways")
+
+
+def test_other_runs_in_the_same_coordinates_widen_the_grid_within_reach():
+    exp = PRESETS["multi_epoch"]
+    runs = explorer.compare(exp, ("gd", "momentum", "adam"))
+    alone = explorer.landscape(runs["gd"], epoch=3)
+    land = explorer.landscape(runs["gd"], epoch=3, others=list(runs.values()))
+    assert alone.others == () and torch.equal(land.path, alone.path) and land.slope == alone.slope
+    assert [tuple(o.shape) for o in land.others] == [(501, 1)] * 3
+    assert torch.equal(land.others[1][:, 0], runs["momentum"].history.params["w"])
+    (w,) = land.grid
+    momentum = runs["momentum"].history.params["w"]
+    assert float(w[0]) < float(momentum.min()) < float(alone.grid[0][0])   # momentum overshoots below zero
+    diverging = explorer.run(exp.replace(lr=1.5, epochs=200))
+    far = explorer.landscape(runs["gd"], epoch=3, others=[diverging])
+    span = float(alone.path.max() - alone.path.min())
+    most = (1 + 2 * REACH) * (1 + 2 * MARGIN) * span                     # a diverging racer is cut off
+    assert 2 * span < float(far.grid[0][-1] - far.grid[0][0]) <= most * 1.0001
+    with pytest.raises(ExplorerError):
+        explorer.landscape(runs["gd"], epoch=3, others=[explorer.run(PRESETS["single_step"])])
+
+
+def test_random_plane_places_other_runs_by_least_squares():
+    run = explorer.run(PRESETS["mlp"])
+    racers = explorer.compare(run.experiment, ("adam", "momentum"))
+    land = explorer.landscape(run, epoch=10, directions="random", others=list(racers.values()))
+    assert torch.equal(land.others[0], land.path)          # the adam racer is the run itself
+    assert land.others[1].shape == land.path.shape and land.others[1][0].tolist() == land.path[0].tolist()
