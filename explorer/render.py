@@ -27,14 +27,22 @@ WORDS = {
                omitted="{n} more omitted (limit {limit})", nonfinite="{n} non-finite values not shown",
                note="{title} ({note})", landscape="Loss landscape", path="path of the run",
                tangent="slope at epoch {k}: grad = {g}", step="step to epoch {k2}: w − lr·grad",
-               slice="slice through {a} and {b}; the other weights as at epoch {k}", shown="epoch {k}"),
+               slice="slice through {a} and {b}; the other weights as at epoch {k}", shown="epoch {k}",
+               random="slice through two random filter-normalised directions d1, d2, centred on epoch {k}'s weights",
+               race="Optimizer race: loss per epoch", leader="leader", leads="{name} leads",
+               at_lr="{name} · lr {lr}", diverged="{name} (diverged at epoch {d})",
+               race_landscape="The racers' paths on the loss landscape"),
     "zh": dict(value="值", grad="梯度", shape="形状", scalar="标量", saved="保存的张量",
                more="… 还有 {n} 个节点未显示（上限 {limit}）", loss="损失", epoch="轮次",
                params="参数", grads="梯度", abs_grads="|梯度|", param_value="值",
                omitted="另有 {n} 条未显示，上限 {limit}", nonfinite="{n} 个非有限值未显示",
                note="{title}（{note}）", landscape="损失地形", path="训练路径",
                tangent="第 {k} 轮的斜率：grad = {g}", step="走到第 {k2} 轮：w − lr·grad",
-               slice="穿过 {a} 和 {b} 的切面；其余权重取第 {k} 轮的值", shown="第 {k} 轮"),
+               slice="穿过 {a} 和 {b} 的切面；其余权重取第 {k} 轮的值", shown="第 {k} 轮",
+               random="穿过两个按滤波器归一化的随机方向 d1、d2 的切面，以第 {k} 轮的权重为中心",
+               race="优化器比赛：每轮的损失", leader="领先者", leads="{name} 领先",
+               at_lr="{name} · 学习率 {lr}", diverged="{name}（第 {d} 轮发散）",
+               race_landscape="各优化器在损失地形上的路径"),
 }
 
 # (light fill, stronger fill once backward has passed the node); chosen to stay distinct on projectors
@@ -487,9 +495,14 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         traces.append(dict(type="scatter", x=[x0], y=[y0], mode="markers", name=w["shown"].format(k=k),
                            marker=dict(color=CURRENT, size=14 if projection else 10)))
         if k < len(heights) and np.all(np.isfinite([path[k, 0], heights[k]])):
+            # The arrow carries no text: at a small learning rate it is shorter than its label, which then sat
+            # on the marker. Its words go in the legend beside the tangent's, which never overlaps the plot.
             layout["annotations"] = [dict(x=float(path[k, 0]), y=float(heights[k]), ax=x0, ay=y0, xref="x", yref="y",
                                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2,
-                                          arrowcolor=CURRENT, text=w["step"].format(k2=k + 1), font=dict(color=CURRENT))]
+                                          arrowcolor=CURRENT, text="")]
+            traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name=w["step"].format(k2=k + 1),
+                               line=dict(color=CURRENT, width=2),
+                               marker=dict(color=CURRENT, symbol="triangle-right", size=10)))
         layout["xaxis"] = dict(title=dict(text=land.coords[0]))
         layout["yaxis"] = dict(title=dict(text=w["loss"]))
     else:
@@ -503,5 +516,167 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         layout["xaxis"] = dict(title=dict(text=land.coords[0]))
         layout["yaxis"] = dict(title=dict(text=land.coords[1]))
         if land.is_slice:
-            layout["title"]["text"] += f"<br><sup>{escape(w['slice'].format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
+            words = w["random"] if getattr(land, "directions", "moved") == "random" else w["slice"]
+            layout["title"]["text"] += f"<br><sup>{escape(words.format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
+    return pio.to_json(dict(data=traces, layout=layout), validate=False)
+
+
+# ---------------------------------------------------------------- an optimizer race
+
+# One colour per optimizer in every race figure (never the orange of the shown epoch).
+RACE_COLORS = {"gd": "#1c7ed6", "sgd": "#2f9e44", "momentum": "#ae3ec9", "adam": "#c92a2a"}
+SECOND_LR_TINT = 0.5        # the winner strip shows a second learning rate's racer this much lighter
+
+
+def racer_name(optimizer: str, lr: float | None, lang: str = "en", diverged: int | None = None) -> str:
+    """"adam", or "adam · lr 0.1" for a racer at the second learning rate, plus where it diverged."""
+    w = _words(lang)
+    name = optimizer if lr is None else w["at_lr"].format(name=optimizer, lr=_num(float(lr)))
+    return name if diverged is None else w["diverged"].format(name=name, d=diverged)
+
+
+def winners(losses: list) -> np.ndarray:
+    """Per epoch, the index of the racer with the lowest loss, or -1 where no racer has a finite one.
+
+    Racers may have run different numbers of epochs (a diverged run stops early): a missing, inf or
+    nan loss never wins. Ties go to the racer listed first, so the same race always has the same winner."""
+    epochs = max((len(x) for x in losses), default=0)
+    table = np.full((len(losses), epochs), np.inf)
+    for i, x in enumerate(losses):
+        x = np.asarray(x, dtype=np.float64)
+        table[i, :len(x)] = np.where(np.isfinite(x), x, np.inf)
+    if not len(losses):
+        return np.full(0, -1, dtype=np.int64)
+    best = table.argmin(axis=0).astype(np.int64)
+    best[~np.isfinite(table.min(axis=0))] = -1
+    return best
+
+
+def leader(losses: list, epoch: int) -> tuple[int, float] | None:
+    """(racer index, its loss) leading at `epoch` (1-based), or None if every racer has diverged by then."""
+    best = winners(losses)
+    if not 1 <= epoch <= len(best) or best[epoch - 1] < 0:
+        return None
+    i = int(best[epoch - 1])
+    return i, float(losses[i][epoch - 1])
+
+
+def _tint(color: str, amount: float) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in (r, g, b))
+
+
+def _racer_color(optimizer: str) -> str:
+    return RACE_COLORS.get(optimizer, "#495057")
+
+
+def race_json(racers: list, *, log_y: bool = False, projection: bool = False, lang: str = "en") -> str:
+    """Plotly JSON of an optimizer race with a stand-in for the marked epoch (patch it with `mark`).
+
+    `racers` are (optimizer, second lr or None, losses per epoch, diverged epoch or None): one line each,
+    coloured by optimizer, dashed at the second learning rate. Under the lines a strip coloured, epoch by
+    epoch, by whoever has the lowest loss then (hover names it): the race's winner at every moment."""
+    import plotly.io as pio
+    w = _words(lang)
+    fs = 20 if projection else 13
+    losses = [np.asarray(x, dtype=np.float64) for _, _, x, _ in racers]
+    epochs = max((len(x) for x in losses), default=0)
+    many = epochs > 1000
+    traces = []
+    for (opt, lr, _, div), y in zip(racers, losses):
+        x = np.arange(1, len(y) + 1, dtype=np.int64)
+        traces.append(dict(type="scattergl" if many else "scatter", x=_typed(x), y=_typed(_finite(y, log_y)),
+                           mode="lines+markers" if epochs <= CURVE_MARKERS else "lines",
+                           name=racer_name(opt, lr, lang, div), connectgaps=False, xaxis="x", yaxis="y",
+                           line=dict(color=_racer_color(opt), width=4 if projection else 2,
+                                     dash="dash" if lr is not None else "solid"),
+                           marker=dict(size=6 if projection else 4)))
+    best = winners(losses)
+    n = max(1, len(racers))
+    scale = []
+    for i, (opt, lr, _, _) in enumerate(racers):
+        color = _racer_color(opt) if lr is None else _tint(_racer_color(opt), SECOND_LR_TINT)
+        scale += [[i / n, color], [(i + 1) / n, color]]
+    names = [racer_name(opt, lr, lang) for opt, lr, _, _ in racers]
+    traces.append(dict(type="heatmap", x=list(range(1, epochs + 1)), y=[w["leader"]],
+                       z=[[int(b) if b >= 0 else None for b in best]],
+                       text=[[w["leads"].format(name=names[b]) if b >= 0 else "" for b in best]],
+                       hovertemplate="%{text}<extra></extra>", colorscale=scale or [[0, "#ffffff"], [1, "#ffffff"]],
+                       zmin=-0.5, zmax=n - 0.5, showscale=False, showlegend=False, xaxis="x", yaxis="y2",
+                       name=w["leader"], xgap=0, ygap=0))
+    layout = dict(
+        title=dict(text=w["race"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
+        hovermode="x unified", margin=dict(l=60 if not projection else 90, r=20, t=90, b=50), showlegend=True,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        xaxis=dict(title=dict(text=w["epoch"]), anchor="y2", range=[0.5, epochs + 0.5] if epochs else None),
+        yaxis=dict(title=dict(text=w["loss"]), domain=[0.16, 1], type="log" if log_y else "linear"),
+        yaxis2=dict(domain=[0, 0.08], showgrid=False, zeroline=False, tickfont=dict(size=fs - 2)),
+        shapes=[dict(type="line", x0=MARK_X, x1=MARK_X, xref="x", y0=0, y1=1, yref="paper",
+                     line=dict(color=CURRENT, width=3 if projection else 2, dash="dot"))])
+    text = pio.to_json(dict(data=traces, layout=layout), validate=False)
+    if text.count(_MARK_X) != 2:
+        raise ValueError("the epoch stand-in did not survive serialisation")
+    return text
+
+
+def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = False, lang: str = "en") -> str:
+    """Plotly JSON of every racer's path on one landscape (`explorer.landscape(run, epoch, others=...)`,
+    whose `others` are the racers' paths in order): one weight, each racer's points on the loss curve;
+    two or more, each racer's path over the contour map. `racers` are as for `race_json`."""
+    import plotly.io as pio
+    w = _words(lang)
+    fs = 20 if projection else 13
+    size = 12 if projection else 9
+    layout = dict(title=dict(text=w["race_landscape"], font=dict(size=fs + 4)), font=dict(size=fs),
+                  template=_template(), margin=dict(l=60, r=20, t=90, b=50), showlegend=True,
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    one = len(land.coords) == 1
+    traces = []
+    if one:
+        grid, loss = land.grid[0].double().numpy(), _finite(land.loss.double().numpy(), False)
+        traces.append(dict(type="scatter", x=_typed(grid), y=_typed(loss), mode="lines", name=w["loss"],
+                           line=dict(color="#868e96", width=4 if projection else 2)))
+        finite = loss[np.isfinite(loss)]
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            pad = 0.05 * (hi - lo) if hi > lo else 1.0
+            layout["yaxis"] = dict(title=dict(text=w["loss"]), range=[lo - pad, hi + pad])
+        else:
+            layout["yaxis"] = dict(title=dict(text=w["loss"]))
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
+    else:
+        a, b = (g.double().numpy() for g in land.grid)
+        traces.append(dict(type="contour", x=_typed(a), y=_typed(b), colorscale="Greys", reversescale=True,
+                           z=_finite(land.loss.double().numpy().T, False).tolist(), contours=dict(coloring="heatmap"),
+                           name=w["loss"], showscale=True, opacity=0.85))
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(a[0]), float(a[-1])])
+        layout["yaxis"] = dict(title=dict(text=land.coords[1]), range=[float(b[0]), float(b[-1])])
+        if land.is_slice:
+            words = w["random"] if getattr(land, "directions", "moved") == "random" else w["slice"]
+            layout["title"]["text"] += f"<br><sup>{escape(words.format(a=land.coords[0], b=land.coords[1], k=epoch))}</sup>"
+    for (opt, lr, losses, div), path in zip(racers, land.others):
+        path = path.double().numpy()
+        color, dashed = _racer_color(opt), lr is not None
+        name = racer_name(opt, lr, lang, div)
+        if one:
+            heights = _finite(np.asarray(losses, dtype=np.float64), False)
+            xs = _finite(path[:len(heights), 0], False)
+            traces.append(dict(type="scatter", x=_typed(xs), y=_typed(heights), mode="markers", name=name,
+                               legendgroup=name, marker=dict(color=color, size=5 if projection else 4,
+                                                             symbol="circle-open" if dashed else "circle")))
+            k = min(epoch, len(heights)) - 1
+            here = (xs[k], heights[k]) if k >= 0 else (np.nan, np.nan)
+        else:
+            xs, ys = _finite(path[:, 0], False), _finite(path[:, 1], False)
+            traces.append(dict(type="scatter", x=_typed(xs), y=_typed(ys), mode="lines+markers", name=name,
+                               legendgroup=name, line=dict(color=color, width=3 if projection else 2,
+                                                           dash="dash" if dashed else "solid"),
+                               marker=dict(color=color, size=4 if projection else 3)))
+            k = min(epoch - 1, len(xs) - 1)
+            here = (xs[k], ys[k])
+        if np.all(np.isfinite(here)):
+            traces.append(dict(type="scatter", x=[float(here[0])], y=[float(here[1])], mode="markers", name=name,
+                               legendgroup=name, showlegend=False, hoverinfo="skip",
+                               marker=dict(color=color, size=size, symbol="circle-open" if dashed else "circle",
+                                           line=dict(color=CURRENT if not dashed else color, width=2))))
     return pio.to_json(dict(data=traces, layout=layout), validate=False)

@@ -318,3 +318,50 @@ def test_nan_and_inf_do_not_crash(log_y):
 def test_empty_history():
     assert len(loss_figure([]).data) == 1
     assert len(tensor_figure([], mark_epoch=1).data) == 0
+
+
+# ---------------------------------------------------------------- the optimizer race
+
+def test_the_winner_per_epoch_is_the_argmin_of_the_losses():
+    from explorer.render import leader, winners
+    rng = np.random.default_rng(0)
+    losses = [rng.random(30) for _ in range(4)]
+    assert winners(losses).tolist() == np.argmin(np.stack(losses), axis=0).tolist()
+    assert leader(losses, 7) == (int(np.argmin([x[6] for x in losses])), float(min(x[6] for x in losses)))
+    assert winners([np.array([1.0, 2.0]), np.array([1.0, 1.0])]).tolist() == [0, 1]   # a tie goes to the first
+
+
+def test_diverged_racers_never_win_and_do_not_break_the_figure():
+    import json
+    from explorer.render import MARK_X, leader, mark, race_json, winners
+    fast = np.array([5.0, 3.0, np.inf])                     # inf at epoch 3
+    short = np.array([4.0, np.nan])                         # nan, then stopped
+    slow = np.array([6.0, 5.0, 4.0, 3.0])
+    assert winners([fast, short, slow]).tolist() == [1, 0, 2, 2]
+    assert winners([np.array([np.nan]), np.array([np.inf])]).tolist() == [-1]
+    assert leader([np.array([np.nan])], 1) is None and leader([fast], 9) is None
+    racers = [("gd", None, fast, 3), ("momentum", None, short, 2), ("adam", 0.1, slow, None)]
+    for log_y in (False, True):
+        fig = json.loads(mark(race_json(racers, log_y=log_y, lang="zh"), 2))
+        lines = [t for t in fig["data"] if t["type"] == "scatter"]
+        assert [t["name"] for t in lines] == ["gd（第 3 轮发散）", "momentum（第 2 轮发散）", "adam · 学习率 0.1"]
+        assert lines[2]["line"]["dash"] == "dash" and lines[0]["line"]["dash"] == "solid"
+        assert lines[0]["line"]["color"] != lines[1]["line"]["color"]
+        (strip,) = [t for t in fig["data"] if t["type"] == "heatmap"]
+        assert strip["z"] == [[1, 0, 2, 2]] and "adam" in strip["text"][0][3]
+        assert fig["layout"]["shapes"][0]["x0"] == 2 and str(MARK_X) not in json.dumps(fig)
+
+
+def test_race_colours_are_the_same_in_both_figures():
+    import json
+    import explorer
+    from explorer import PRESETS
+    from explorer.render import RACE_COLORS, race_json, race_landscape_json
+    runs = explorer.compare(PRESETS["multi_epoch"].replace(epochs=20), ("gd", "adam"))
+    racers = [(o, None, r.history.losses.numpy(), r.diverged_at) for o, r in runs.items()]
+    curves = json.loads(race_json(racers))
+    land = json.loads(race_landscape_json(explorer.landscape(runs["gd"], 5, others=list(runs.values())), racers, 5))
+    for fig in (curves, land):
+        colours = {t["name"]: (t.get("line") or t["marker"]).get("color") for t in fig["data"]
+                   if t["type"] == "scatter" and t.get("showlegend", True) and t["name"] in runs}
+        assert colours == {"gd": RACE_COLORS["gd"], "adam": RACE_COLORS["adam"]}
