@@ -20,8 +20,37 @@ LANGS = ("en", "zh")
 FIELDS = {"tensors": "t", "trainable": "tr", "loss": "loss", "lr": "lr", "epochs": "epochs",
           "optimizer": "opt", "zero_grad": "zg", "seed": "seed"}
 
+
+
+def racers(text: str) -> tuple[str, ...] | None:
+    """`race=gd,adam`: the optimizers that race, each once, in OPTIMIZERS order (`race=none`: nobody);
+    None if the text names no optimizer."""
+    if text == "none":
+        return ()
+    chosen = {n.strip() for n in text.split(",")[:len(OPTIMIZERS) * 2]}
+    names = tuple(n for n in OPTIMIZERS if n in chosen)
+    return names or None
+
+
+def number(text: str) -> float | None:
+    """A finite float (`race_lr=0.1`), bounded in length; the app validates its range like the lr's."""
+    if len(text) > 32:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def directions(text: str) -> str | None:
+    """`dirs=random`: the landscape's slice through two random directions (default: the two that moved most)."""
+    return text if text in ("moved", "random") else None
+
+
 # view key -> parser; these describe how the page is looked at, not the experiment.
-VIEW = {"epoch": int, "step": int, "tab": int, "hide": str, "proj": bool, "log": bool}
+VIEW = {"epoch": int, "step": int, "tab": int, "hide": str, "proj": bool, "log": bool,
+        "race": racers, "race_lr": number, "dirs": directions}
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -139,4 +168,6 @@ def _parse(kind, text: str):
             return int(text)
         except ValueError:
             return None
-    return text
+    if kind is str:
+        return text
+    return kind(text)

@@ -26,7 +26,8 @@ def app(**query) -> AppTest:
     return at.run()
 
 
-TAB_LABELS = {"en": ("Graph", "Curves", "Log", "Code", "Landscape"), "zh": ("计算图", "曲线", "训练日志", "代码", "损失地形")}
+TAB_LABELS = {"en": ("Graph", "Curves", "Log", "Code", "Landscape", "Race"),
+              "zh": ("计算图", "曲线", "训练日志", "代码", "损失地形", "优化器比赛")}
 
 
 def open_tab(at: AppTest, i: int, lang: str = "en") -> AppTest:
@@ -384,3 +385,81 @@ def test_landscape_tab_shows_the_path_and_for_one_weight_the_slope(key):
         assert any("grad = 19.21" in n for n in names) and fig["layout"]["annotations"]
     else:
         assert fig["data"][0]["type"] == "contour" and "slice" in fig["layout"]["title"]["text"]
+
+
+def test_landscape_tab_offers_random_directions_for_many_weights_and_keeps_them_in_the_url():
+    at = app(preset="mlp", epoch="3", tab="4")
+    ok(at)
+    assert at.radio(key="dirs_w").value == "moved"
+    at.radio(key="dirs_w").set_value("random").run()
+    ok(at)
+    assert at.query_params["dirs"] == "random"
+    assert "random" in figures(at)[0]["layout"]["title"]["text"]
+    again = app(**at.query_params)
+    assert again.radio(key="dirs_w").value == "random" and figures(again)[0] == figures(at)[0]
+    assert not app(preset="multi_epoch", tab="4").get("radio") or \
+        all(r.key != "dirs_w" for r in app(preset="multi_epoch", tab="4").radio)
+
+
+# ---------------------------------------------------------------- the optimizer race
+
+
+def loss_traces(fig: dict) -> list[dict]:
+    return [t for t in fig["data"] if t["type"] in ("scatter", "scattergl")]
+
+
+def test_race_tab_opens_from_the_url_with_one_loss_curve_per_racer():
+    at = app(preset="multi_epoch", tab="5")
+    ok(at)
+    assert at.query_params["tab"] == "5" and "race" not in at.query_params
+    assert at.multiselect(key="race_w").value == ["gd", "sgd", "momentum", "adam"]
+    curves, paths = figures(at)
+    assert [t["name"] for t in loss_traces(curves)] == ["gd", "sgd", "momentum", "adam"]
+    assert [t["type"] for t in curves["data"]].count("heatmap") == 1           # the winner strip
+    assert any(s["x0"] == 1 for s in curves["layout"]["shapes"])
+    gd = run(PRESETS["multi_epoch"])
+    assert points(loss_traces(curves)[0]["y"]) == pytest.approx(gd.history.losses.tolist())
+    assert {t["name"] for t in loss_traces(paths)} >= {"gd", "sgd", "momentum", "adam"}
+    at.slider(key="epoch").set_value(120).run()
+    ok(at)
+    lead = next(m.value for m in at.main.markdown if m.value.startswith("Epoch 120:"))
+    assert "leads" in lead and any(s["x0"] == 120 for s in figures(at)[0]["layout"]["shapes"])
+
+
+def test_race_settings_round_trip_through_the_url():
+    at = app(preset="multi_epoch", tab="5")
+    at.multiselect(key="race_w").set_value(["gd", "adam"]).run()
+    at.number_input(key="race_lr_w").set_value(0.1).run()
+    ok(at)
+    assert at.query_params["race"] == "gd,adam" and at.query_params["race_lr"] == "0.1"
+    curves = figures(at)[0]
+    assert [t["name"] for t in loss_traces(curves)] == ["gd", "adam", "gd · lr 0.1", "adam · lr 0.1"]
+    assert [t["line"]["dash"] for t in loss_traces(curves)] == ["solid", "solid", "dash", "dash"]
+    fresh = app(**at.query_params)
+    ok(fresh)
+    assert fresh.multiselect(key="race_w").value == ["gd", "adam"] and fresh.number_input(key="race_lr_w").value == 0.1
+    assert figures(fresh) == figures(at)
+    fresh.number_input(key="race_lr_w").set_value(None).run()
+    assert "race_lr" not in fresh.query_params and len(loss_traces(figures(fresh)[0])) == 2
+    open_tab(fresh, 0)                                   # closing the tab keeps the race in the link
+    assert fresh.query_params["race"] == "gd,adam" and not figures(fresh)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "learning rate must be between"), ("zh", "学习率必须在")])
+def test_a_bad_second_learning_rate_is_explained_beside_it(lang, words):
+    at = app(preset="multi_epoch", tab="5", lang=lang, race_lr="100")
+    assert not at.exception
+    errors = at.main.error
+    assert len(errors) == 1 and words in errors[0].value and "Traceback" not in str(at)
+    assert len(loss_traces(figures(at)[0])) == 4                # the race still runs, without that lr
+    assert at.query_params["race_lr"] == "100.0"
+
+
+def test_an_empty_race_says_so_and_diverged_racers_are_drawn():
+    at = app(preset="lr_too_large", tab="5", lang="zh")
+    ok(at)
+    names = [t["name"] for t in loss_traces(figures(at)[0])]
+    assert any("发散" in n for n in names)
+    at.multiselect(key="race_w").set_value([]).run()
+    assert "请至少选择" in at.main.info[-1].value and not figures(at)
+    assert at.query_params["race"] == "none"

@@ -94,3 +94,14 @@ def test_out_of_range_values_are_kept_for_the_app_to_explain():
 def test_repeated_parameter_counts_by_its_last_value():
     exp, lang, *_ = from_query({"lang": ["en", "zh"], "preset": ["single_step", "mlp"]})
     assert lang == "zh" and exp == PRESETS["mlp"]
+
+
+def test_race_and_slice_settings_round_trip():
+    q = to_query(PRESETS["multi_epoch"], "en", "multi_epoch", tab=5, race="gd,adam", race_lr="0.1", dirs="random")
+    assert q["race"] == "gd,adam" and q["race_lr"] == "0.1"
+    _, _, _, view = from_query(through_url(q))
+    assert view == {"tab": 5, "race": ("gd", "adam"), "race_lr": 0.1, "dirs": "random"}
+    _, _, _, view = from_query({"race": "adam,gd,adam,nope", "race_lr": "inf", "dirs": "sideways"})
+    assert view == {"race": ("gd", "adam")}
+    assert from_query({"race": "none", "race_lr": "1" * 40})[3] == {"race": ()}
+    assert from_query({"race": "nope"})[3] == {}

@@ -73,11 +73,62 @@ def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bo
     return render.mark(spec, epoch, float(h.losses[epoch - 1]) if which == "loss" and len(h) else None)
 
 
-def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str) -> str:
+def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str, directions: str = "moved") -> str:
     """Plotly JSON of the loss landscape at `epoch` (the slice's other weights are that epoch's)."""
-    return VIEWS.get(("landscape", run.experiment, epoch, projection, lang),
-                     lambda: render.landscape_json(explorer.landscape(run, epoch), run.history.losses.tolist(), epoch,
-                                                   projection=projection, lang=lang))
+    return VIEWS.get(("landscape", run.experiment, epoch, projection, lang, directions),
+                     lambda: render.landscape_json(explorer.landscape(run, epoch, directions=directions),
+                                                   run.history.losses.tolist(), epoch, projection=projection, lang=lang))
+
+
+def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> list[tuple[str, float | None, Experiment]]:
+    """(optimizer, second lr or None, experiment) for each racer: each chosen optimizer at the experiment's
+    lr, then each again at `lr2` (as `explorer.compare` builds them: `exp.replace(optimizer=...)`)."""
+    out = [(o, None, exp.replace(optimizer=o)) for o in optimizers]
+    if lr2 is not None:
+        out += [(o, lr2, exp.replace(optimizer=o, lr=lr2)) for o in optimizers]
+    return out
+
+
+def race_runs(exp: Experiment, optimizers: tuple, lr2: float | None) -> tuple[list, explorer.ExplorerError | None]:
+    """([(optimizer, lr2 or None, Run)], why the second learning rate's runs are missing or None).
+
+    Every racer is `train`ed: the shared, bounded RUNS store and the worker pool, so a race is cached
+    and shared like any run, and the gradient-descent racer is the page's own run when the page runs gd.
+    A bad second learning rate is validated by `plan` like the main one and explained, never raised."""
+    runs, error = [], None
+    for opt, lr, e in racer_experiments(exp, optimizers, lr2):
+        if lr is not None and error is not None:
+            continue
+        try:
+            runs.append((opt, lr, train(e)))
+        except explorer.ExplorerError as err:
+            if lr is None:
+                raise
+            error = err
+    return runs, error
+
+
+def _racers(runs: list) -> list:
+    return [(opt, lr, r.history.losses.numpy(), r.diverged_at) for opt, lr, r in runs]
+
+
+def race(runs: list, epoch: int, log_y: bool, projection: bool, lang: str) -> str:
+    """Plotly JSON of the race's loss curves and winner strip, built once per race, `epoch` marked."""
+    key = ("race", tuple((opt, lr, r.experiment) for opt, lr, r in runs), log_y, projection, lang)
+    spec = VIEWS.get(key, lambda: render.race_json(_racers(runs), log_y=log_y, projection=projection, lang=lang))
+    return render.mark(spec, epoch)
+
+
+def race_landscape(run: explorer.Run, runs: list, epoch: int, projection: bool, lang: str,
+                   directions: str = "moved") -> str:
+    """Plotly JSON of every racer's path on the landscape of the page's own run at `epoch`."""
+    key = ("race_landscape", run.experiment, tuple((opt, lr, r.experiment) for opt, lr, r in runs), epoch,
+           projection, lang, directions)
+
+    def make():
+        land = explorer.landscape(run, epoch, directions=directions, others=[r for _, _, r in runs])
+        return render.race_landscape_json(land, _racers(runs), epoch, projection=projection, lang=lang)
+    return VIEWS.get(key, make)
 
 
 def script(exp: Experiment) -> str:

@@ -5,13 +5,24 @@ import streamlit as st
 
 import explorer
 
-from . import compute
+from . import compute, state
 from .charts import plotly_json
 from .text import t
 
+ss = st.session_state
 HEIGHT = 520   # px: the curve, its tangent and the step arrow read from the back of a room
+DIRECTIONS = ("moved", "random")
+
+
+def _keep() -> None:
+    """The radio's choice under a key of our own: Streamlit drops a widget's key while its tab is closed."""
+    ss.dirs = ss.dirs_w
 
 
 def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     st.caption(t("landscape_caption", lang))
-    plotly_json(compute.landscape(run, epoch, projection, lang), key="fig_landscape", height=HEIGHT)
+    if sum(run.history.params[n][0].numel() for n in run.history.names) > 2:
+        ss.dirs_w = state.directions()
+        st.radio(t("dirs", lang), DIRECTIONS, key="dirs_w", horizontal=True, on_change=_keep,
+                 format_func=lambda k: t(f"dirs_{k}", lang), help=t("dirs_help", lang))
+    plotly_json(compute.landscape(run, epoch, projection, lang, state.directions()), key="fig_landscape", height=HEIGHT)

@@ -1,4 +1,4 @@
-"""The epoch shown and the four tabs: everything that shows one run.
+"""The epoch shown and the tabs: everything that shows one run.
 
 A fragment: moving the epoch slider, switching the log scale or the tab reruns only this part of
 the page, not the inputs in the sidebar, which on a six-tensor example were half of a rerun's
@@ -10,11 +10,11 @@ import streamlit as st
 
 import explorer
 
-from . import code_view, curves_view, graph_view, header, landscape_view, log_view, state
+from . import code_view, curves_view, graph_view, header, landscape_view, log_view, race_view, state
 from .text import t
 
 
-TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code", "tab_landscape")
+TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code", "tab_landscape", "tab_race")
 
 
 @st.fragment
@@ -25,7 +25,7 @@ def show(run: explorer.Run, lang: str, projection: bool) -> None:
     labels = [t(k, lang) for k in TABS]
     key = f"tab_{lang}"              # the labels are per language; the open tab's index is kept across
     state.open_tab(key, labels)
-    graph_tab, curves_tab, log_tab, code_tab, landscape_tab = st.tabs(labels, key=key, on_change="rerun")
+    graph_tab, curves_tab, log_tab, code_tab, landscape_tab, race_tab = st.tabs(labels, key=key, on_change="rerun")
     if graph_tab.open:
         with graph_tab:
             graph_view.show(run, epoch, lang, projection)
@@ -41,4 +41,7 @@ def show(run: explorer.Run, lang: str, projection: bool) -> None:
     if landscape_tab.open:
         with landscape_tab:
             landscape_view.show(run, epoch, lang, projection)
+    if race_tab.open:
+        with race_tab:
+            race_view.show(run, epoch, lang, projection)
     state.sync_url(state.typed())

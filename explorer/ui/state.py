@@ -57,6 +57,9 @@ def init() -> None:
     if "step" in view:
         ss.step = view["step"]
         ss.step_for = typed()
+    ss.race = list(view.get("race", explorer.OPTIMIZERS))
+    ss.race_lr = view.get("race_lr")
+    ss.dirs = view.get("dirs", "moved")
 
 
 def lang() -> str:
@@ -133,10 +136,32 @@ def remove_row(rid: int) -> None:
         ss.pop(k, None)
 
 
+TABS = 6
+
+
 def tab() -> int:
-    """The open tab (0 graph, 1 curves, 2 log, 3 code, 4 landscape)."""
+    """The open tab (0 graph, 1 curves, 2 log, 3 code, 4 landscape, 5 race)."""
     i = ss.get("tab", 0)
-    return i if isinstance(i, int) and 0 <= i < 5 else 0
+    return i if isinstance(i, int) and 0 <= i < TABS else 0
+
+
+def racers() -> tuple[str, ...]:
+    """The optimizers in the race, in explorer.OPTIMIZERS order (kept apart from the widget's key, which
+    Streamlit forgets while the race tab is closed)."""
+    chosen = ss.get("race")
+    chosen = explorer.OPTIMIZERS if chosen is None else chosen
+    return tuple(n for n in explorer.OPTIMIZERS if n in chosen)
+
+
+def race_lr() -> float | None:
+    """The race's second learning rate, or None; its range is checked where it is used, like the lr's."""
+    v = ss.get("race_lr")
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def directions() -> str:
+    """The landscape's slice for more than two weights: "moved" (default) or "random"."""
+    return "random" if ss.get("dirs") == "random" else "moved"
 
 
 def open_tab(key: str, labels: list[str]) -> None:
@@ -205,6 +230,12 @@ def view() -> dict:
         v["hide"] = "inputs"
     v["proj"] = bool(ss.get("proj"))
     v["log"] = bool(ss.get("log_y"))
+    if racers() != explorer.OPTIMIZERS:
+        v["race"] = ",".join(racers()) or "none"
+    if race_lr() is not None:
+        v["race_lr"] = repr(race_lr())
+    if directions() != "moved":
+        v["dirs"] = directions()
     return v
 
 

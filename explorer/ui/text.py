@@ -75,6 +75,31 @@ TEXT: dict[str, tuple[str, str]] = {
                           "More weights: the run's path over two of them.",
                           "损失随权重变化的样子，和训练一样用 float32 计算。一个权重时：虚线切线的斜率就是这一轮的梯度，"
                           "箭头就是这一步 w → w − lr·grad。多个权重时：训练路径画在其中两个权重上。"),
+    "dirs": ("Slice through", "切面方向"),
+    "dirs_moved": ("two weights that moved most", "移动最多的两个权重"),
+    "dirs_random": ("two random filter-normalised directions", "两个按滤波器归一化的随机方向"),
+    "dirs_help": ("Random directions as in Li et al. 2018, drawn from the random seed; each filter (a row of a "
+                  "matrix, a whole bias) is rescaled to the norm of the weights at this epoch, and the plane is "
+                  "centred on them.",
+                  "随机方向的做法来自 Li 等人 2018 年的论文，由随机种子决定；每个滤波器（矩阵的一行、整个偏置）"
+                  "缩放到这一轮权重的范数，切面以这一轮的权重为中心。"),
+    "tab_race": ("Race", "优化器比赛"),
+    "race_caption": ("The same experiment from the same start under each optimizer: one colour per optimizer, "
+                     "dashed at the second learning rate. The strip under the curves takes, epoch by epoch, the "
+                     "colour of whoever has the lowest loss then.",
+                     "同一个实验、同样的起点，换用不同的优化器训练：每个优化器一种颜色，第二个学习率画成虚线。"
+                     "曲线下方的色带在每一轮都取当时损失最低者的颜色。"),
+    "race_who": ("Optimizers in the race", "参赛的优化器"),
+    "race_lr": ("Also at learning rate", "再比一个学习率"),
+    "race_lr_help": ("Each chosen optimizer runs again at this learning rate, drawn dashed. Empty: off.",
+                     "每个选中的优化器再用这个学习率训练一次，画成虚线。留空表示不比。"),
+    "race_none": ("Choose at least one optimizer to race.", "请至少选择一个参赛的优化器。"),
+    "race_leader": ("Epoch {k}: **{name}** leads (loss `{loss}`)", "第 {k} 轮：**{name}** 领先（损失 `{loss}`）"),
+    "race_all_diverged": ("Epoch {k}: every racer has diverged.", "第 {k} 轮：所有参赛者都已发散。"),
+    "race_landscape_caption": ("Every racer's path on the loss landscape of this page's own run, other weights "
+                               "as at this epoch; the ringed marker is where each racer is at this epoch.",
+                               "每个参赛者的路径都画在本页这次训练的损失地形上，其余权重取这一轮的值；"
+                               "带圈的点是每个参赛者在这一轮所在的位置。"),
     # graph view
     "step": ("Backward step", "反向传播步骤"),
     "step_help": ("Step 0 is the loss; then the nodes in the order autograd really ran them.",

@@ -1,0 +1,59 @@
+"""An optimizer race: the same experiment under several optimizers (and a second learning rate), overlaid."""
+from __future__ import annotations
+
+import streamlit as st
+
+import explorer
+from explorer import ExplorerError, render
+
+from . import compute, state
+from .charts import plotly_json
+from .text import plain, t
+
+ss = st.session_state
+HEIGHT = 460   # px: the curves and the winner strip under them
+
+
+def _keep(widget: str, key: str) -> None:
+    """Copy a widget's value to a key of our own: Streamlit drops a widget's key while its tab is closed."""
+    ss[key] = ss[widget]
+
+
+def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+    """Only runs when the tab is open: every racer is a cached run, every figure a cached JSON."""
+    st.caption(t("race_caption", lang))
+    ss.race_w = list(state.racers())
+    if "race_lr_w" not in ss or ss.race_lr_w != state.race_lr():
+        ss.race_lr_w = state.race_lr()
+    left, right, log_col = st.columns([5, 3, 2], vertical_alignment="bottom")
+    with left:
+        st.multiselect(t("race_who", lang), explorer.OPTIMIZERS, key="race_w", on_change=_keep,
+                       args=("race_w", "race"))
+    with right:
+        st.number_input(t("race_lr", lang), value=None, key="race_lr_w", format="%g", step=0.001,
+                        help=t("race_lr_help", lang), on_change=_keep, args=("race_lr_w", "race_lr"))
+    with log_col:
+        log_y = st.toggle(t("log_y", lang), key="log_y")
+    optimizers, lr2 = state.racers(), state.race_lr()
+    if not optimizers:
+        st.info(t("race_none", lang), icon=":material/sports_score:")
+        return
+    try:
+        with st.spinner(t("training", lang)):
+            runs, error = compute.race_runs(run.experiment, optimizers, lr2)
+    except ExplorerError as e:          # e.g. a server too busy to finish a racer in time
+        st.error(plain(e.message(lang)), icon=":material/error:")
+        return
+    if error is not None:
+        with right:
+            st.error(plain(error.message(lang)), icon=":material/error:")
+    lead = render.leader([r.history.losses.numpy() for _, _, r in runs], epoch)
+    if lead is None:
+        st.markdown(t("race_all_diverged", lang, k=epoch))
+    else:
+        opt, lr, _ = runs[lead[0]]
+        st.markdown(t("race_leader", lang, k=epoch, name=render.racer_name(opt, lr, lang), loss=repr(lead[1])))
+    plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=HEIGHT)
+    st.caption(t("race_landscape_caption", lang))
+    plotly_json(compute.race_landscape(run, runs, epoch, projection, lang, state.directions()),
+                key="fig_race_landscape", height=HEIGHT + 60)
