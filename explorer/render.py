@@ -552,13 +552,17 @@ def winners(losses: list) -> np.ndarray:
     return best
 
 
-def leader(losses: list, epoch: int) -> tuple[int, float] | None:
-    """(racer index, its loss) leading at `epoch` (1-based), or None if every racer has diverged by then."""
+def leader(losses: list, epoch: int) -> tuple[int, float, int] | None:
+    """(racer index, its loss, how many others have exactly that loss) leading at `epoch` (1-based), or None
+    if every racer has diverged by then. Ties are common (every racer starts at the same loss; gd and sgd
+    take the same steps), and saying so keeps "leads" honest."""
     best = winners(losses)
     if not 1 <= epoch <= len(best) or best[epoch - 1] < 0:
         return None
     i = int(best[epoch - 1])
-    return i, float(losses[i][epoch - 1])
+    loss = float(losses[i][epoch - 1])
+    tied = sum(1 for j, x in enumerate(losses) if j != i and len(x) >= epoch and float(x[epoch - 1]) == loss)
+    return i, loss, tied
 
 
 def _tint(color: str, amount: float) -> str:
@@ -628,8 +632,9 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
     fs = 20 if projection else 13
     size = 12 if projection else 9
     layout = dict(title=dict(text=w["race_landscape"], font=dict(size=fs + 4)), font=dict(size=fs),
-                  template=_template(), margin=dict(l=60, r=20, t=90, b=50), showlegend=True,
-                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+                  template=_template(), margin=dict(l=60, r=20, t=80, b=60), showlegend=True,
+                  # below the axis title: eight racers wrap to two rows, which above the plot ran into the title
+                  legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="center", x=0.5))
     one = len(land.coords) == 1
     traces = []
     if one:

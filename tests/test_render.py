@@ -327,8 +327,9 @@ def test_the_winner_per_epoch_is_the_argmin_of_the_losses():
     rng = np.random.default_rng(0)
     losses = [rng.random(30) for _ in range(4)]
     assert winners(losses).tolist() == np.argmin(np.stack(losses), axis=0).tolist()
-    assert leader(losses, 7) == (int(np.argmin([x[6] for x in losses])), float(min(x[6] for x in losses)))
-    assert winners([np.array([1.0, 2.0]), np.array([1.0, 1.0])]).tolist() == [0, 1]   # a tie goes to the first
+    assert leader(losses, 7) == (int(np.argmin([x[6] for x in losses])), float(min(x[6] for x in losses)), 0)
+    tie = [np.array([1.0, 2.0]), np.array([1.0, 1.0])]
+    assert winners(tie).tolist() == [0, 1] and leader(tie, 1) == (0, 1.0, 1)    # a tie goes to the first, said
 
 
 def test_diverged_racers_never_win_and_do_not_break_the_figure():

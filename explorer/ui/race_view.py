@@ -51,8 +51,10 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     if lead is None:
         st.markdown(t("race_all_diverged", lang, k=epoch))
     else:
-        opt, lr, _ = runs[lead[0]]
-        st.markdown(t("race_leader", lang, k=epoch, name=render.racer_name(opt, lr, lang), loss=repr(lead[1])))
+        i, loss, tied = lead
+        opt, lr, _ = runs[i]
+        st.markdown(t("race_tied" if tied else "race_leader", lang, k=epoch, n=tied,
+                      name=render.racer_name(opt, lr, lang), loss=repr(loss)))
     plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=HEIGHT)
     st.caption(t("race_landscape_caption", lang))
     plotly_json(compute.race_landscape(run, runs, epoch, projection, lang, state.directions()),

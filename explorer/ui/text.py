@@ -86,15 +86,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab_race": ("Race", "优化器比赛"),
     "race_caption": ("The same experiment from the same start under each optimizer: one colour per optimizer, "
                      "dashed at the second learning rate. The strip under the curves takes, epoch by epoch, the "
-                     "colour of whoever has the lowest loss then.",
+                     "colour of whoever has the lowest loss then. gd and sgd take the same steps, so one line hides the other.",
                      "同一个实验、同样的起点，换用不同的优化器训练：每个优化器一种颜色，第二个学习率画成虚线。"
-                     "曲线下方的色带在每一轮都取当时损失最低者的颜色。"),
+                     "曲线下方的色带在每一轮都取当时损失最低者的颜色。gd 和 sgd 每一步都相同，所以两条线重合。"),
     "race_who": ("Optimizers in the race", "参赛的优化器"),
     "race_lr": ("Also at learning rate", "再比一个学习率"),
     "race_lr_help": ("Each chosen optimizer runs again at this learning rate, drawn dashed. Empty: off.",
                      "每个选中的优化器再用这个学习率训练一次，画成虚线。留空表示不比。"),
     "race_none": ("Choose at least one optimizer to race.", "请至少选择一个参赛的优化器。"),
     "race_leader": ("Epoch {k}: **{name}** leads (loss `{loss}`)", "第 {k} 轮：**{name}** 领先（损失 `{loss}`）"),
+    "race_tied": ("Epoch {k}: **{name}** leads, tied with {n} more (loss `{loss}`)",
+                  "第 {k} 轮：**{name}** 领先，另有 {n} 个并列（损失 `{loss}`）"),
     "race_all_diverged": ("Epoch {k}: every racer has diverged.", "第 {k} 轮：所有参赛者都已发散。"),
     "race_landscape_caption": ("Every racer's path on the loss landscape of this page's own run, other weights "
                                "as at this epoch; the ringed marker is where each racer is at this epoch.",
