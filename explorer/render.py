@@ -500,7 +500,8 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
             layout["annotations"] = [dict(x=float(path[k, 0]), y=float(heights[k]), ax=x0, ay=y0, xref="x", yref="y",
                                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2,
                                           arrowcolor=CURRENT, text="")]
-            traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name=w["step"].format(k2=k + 1),
+            step = w["step"].format(k2=k + 1) + " = " + _num(float(path[k, 0]))     # the step's size, tiny or not
+            traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name=step,
                                line=dict(color=CURRENT, width=2),
                                marker=dict(color=CURRENT, symbol="triangle-right", size=10)))
         layout["xaxis"] = dict(title=dict(text=land.coords[0]))

@@ -159,3 +159,39 @@ def test_landscape_tab(page: Page, app_url, shot, query, lang_tab, name):
     assert "Traceback" not in page.inner_text("body")
     tall(page)
     shot(page, name)
+
+
+def open_tab_chart(page: Page, tab: str, charts: int = 1):
+    page.get_by_role("tab", name=tab).click()
+    chart = page.locator("[data-testid='stPlotlyChart']")
+    expect(chart).to_have_count(charts, timeout=TIMEOUT)
+    for i in range(charts):
+        expect(chart.nth(i).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    settle(page)
+    assert "Traceback" not in page.inner_text("body")
+
+
+@pytest.mark.parametrize("query, tab, name", [
+    ("preset=multi_epoch&epoch=3", "Landscape", "landscape_small_lr"),
+    ("preset=lr_too_large&epoch=5", "Landscape", "landscape_lr_too_large"),
+    ("preset=mlp&epoch=100&dirs=random", "Landscape", "landscape_random_directions"),
+])
+def test_landscape_step_label_and_random_directions(page: Page, app_url, shot, query, tab, name):
+    open_app(page, f"{app_url}/?{query}")
+    open_tab_chart(page, tab)
+    tall(page)
+    shot(page, name)
+
+
+@pytest.mark.parametrize("query, tab, name", [
+    ("preset=multi_epoch&epoch=60&race_lr=0.1", "Race", "race"),
+    ("preset=mlp&epoch=80&lang=zh&race=gd,momentum,adam", "优化器比赛", "zh_race"),
+    ("preset=linear_layer&epochs=40&epoch=10&hide=inputs&proj=1", "Race", "race_projection"),
+])
+def test_race_tab(page: Page, app_url, shot, query, tab, name):
+    open_app(page, f"{app_url}/?{query}")
+    open_tab_chart(page, tab, charts=2)
+    assert page.locator("[data-testid='stPlotlyChart'] .legendtext").count() >= 3
+    expect(page).to_have_url(re.compile(r"tab=5\b"), timeout=TIMEOUT)
+    tall(page, 2000)
+    shot(page, name)
