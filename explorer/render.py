@@ -611,8 +611,8 @@ def race_json(racers: list, *, log_y: bool = False, projection: bool = False, la
                        name=w["leader"], xgap=0, ygap=0))
     layout = dict(
         title=dict(text=w["race"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
-        hovermode="x unified", margin=dict(l=60 if not projection else 90, r=20, t=90, b=50), showlegend=True,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        hovermode="x unified", margin=dict(l=60 if not projection else 90, r=20, t=60, b=60), showlegend=True,
+        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="center", x=0.5),   # long names wrap: not into the title
         xaxis=dict(title=dict(text=w["epoch"]), anchor="y2", range=[0.5, epochs + 0.5] if epochs else None),
         yaxis=dict(title=dict(text=w["loss"]), domain=[0.16, 1], type="log" if log_y else "linear"),
         yaxis2=dict(domain=[0, 0.08], showgrid=False, zeroline=False, tickfont=dict(size=fs - 2)),

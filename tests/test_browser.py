@@ -187,6 +187,7 @@ def test_landscape_step_label_and_random_directions(page: Page, app_url, shot, q
     ("preset=multi_epoch&epoch=60&race_lr=0.1", "Race", "race"),
     ("preset=mlp&epoch=80&lang=zh&race=gd,momentum,adam", "优化器比赛", "zh_race"),
     ("preset=linear_layer&epochs=40&epoch=10&hide=inputs&proj=1", "Race", "race_projection"),
+    ("preset=lr_too_large&epoch=30&log=1&race_lr=0.1", "Race", "race_diverged"),
 ])
 def test_race_tab(page: Page, app_url, shot, query, tab, name):
     open_app(page, f"{app_url}/?{query}")
