@@ -11,7 +11,6 @@ tensors (an optimizer race) in the same coordinates, and the grid grows to show 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -37,7 +36,7 @@ class Landscape:
     slope: float | None              # one coordinate: d loss / d coordinate at the epoch, its gradient; else None
     is_slice: bool = False           # other weights are held fixed: a slice through a bigger landscape
     others: tuple = ()               # the `others` runs' paths in the same coordinates, one tensor each
-    directions: str = "moved"        # "random": coords are steps along two random directions from epoch's weights
+    directions: str = "moved"        # "random": coords are steps along two random directions from the epoch's weights
 
 
 def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> Landscape:

@@ -517,9 +517,14 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         layout["xaxis"] = dict(title=dict(text=land.coords[0]))
         layout["yaxis"] = dict(title=dict(text=land.coords[1]))
         if land.is_slice:
-            words = w["random"] if getattr(land, "directions", "moved") == "random" else w["slice"]
-            layout["title"]["text"] += f"<br><sup>{escape(words.format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
+            layout["title"]["text"] += _slice_note(land, w, k)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
+
+
+def _slice_note(land, w: dict, k: int) -> str:
+    """The subtitle saying which slice of a bigger landscape is drawn."""
+    words = w["random"] if getattr(land, "directions", "moved") == "random" else w["slice"]
+    return f"<br><sup>{escape(words.format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
 
 
 # ---------------------------------------------------------------- an optimizer race
@@ -612,7 +617,7 @@ def race_json(racers: list, *, log_y: bool = False, projection: bool = False, la
     layout = dict(
         title=dict(text=w["race"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
         hovermode="x unified", margin=dict(l=60 if not projection else 90, r=20, t=60, b=60), showlegend=True,
-        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="center", x=0.5),   # long names wrap: not into the title
+        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="center", x=0.5),   # wraps below, not into the title
         xaxis=dict(title=dict(text=w["epoch"]), anchor="y2", range=[0.5, epochs + 0.5] if epochs else None),
         yaxis=dict(title=dict(text=w["loss"]), domain=[0.16, 1], type="log" if log_y else "linear"),
         yaxis2=dict(domain=[0, 0.08], showgrid=False, zeroline=False, tickfont=dict(size=fs - 2)),
@@ -658,8 +663,7 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
         layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(a[0]), float(a[-1])])
         layout["yaxis"] = dict(title=dict(text=land.coords[1]), range=[float(b[0]), float(b[-1])])
         if land.is_slice:
-            words = w["random"] if getattr(land, "directions", "moved") == "random" else w["slice"]
-            layout["title"]["text"] += f"<br><sup>{escape(words.format(a=land.coords[0], b=land.coords[1], k=epoch))}</sup>"
+            layout["title"]["text"] += _slice_note(land, w, epoch)
     for (opt, lr, losses, div), path in zip(racers, land.others):
         path = path.double().numpy()
         color, dashed = _racer_color(opt), lr is not None

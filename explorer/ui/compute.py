@@ -80,7 +80,7 @@ def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str, direct
                                                    run.history.losses.tolist(), epoch, projection=projection, lang=lang))
 
 
-def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> list[tuple[str, float | None, Experiment]]:
+def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> list[tuple]:
     """(optimizer, second lr or None, experiment) for each racer: each chosen optimizer at the experiment's
     lr, then each again at `lr2` (as `explorer.compare` builds them: `exp.replace(optimizer=...)`)."""
     out = [(o, None, exp.replace(optimizer=o)) for o in optimizers]
