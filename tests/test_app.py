@@ -420,6 +420,8 @@ def test_race_tab_opens_from_the_url_with_one_loss_curve_per_racer():
     gd = run(PRESETS["multi_epoch"])
     assert points(loss_traces(curves)[0]["y"]) == pytest.approx(gd.history.losses.tolist())
     assert {t["name"] for t in loss_traces(paths)} >= {"gd", "sgd", "momentum", "adam"}
+    for opt in ("gd", "sgd", "momentum", "adam"):                # every racer is a shared, cached run
+        assert PRESETS["multi_epoch"].replace(optimizer=opt) in compute.RUNS._items
     at.slider(key="epoch").set_value(120).run()
     ok(at)
     lead = next(m.value for m in at.main.markdown if m.value.startswith("Epoch 120:"))
@@ -463,3 +465,21 @@ def test_an_empty_race_says_so_and_diverged_racers_are_drawn():
     at.multiselect(key="race_w").set_value([]).run()
     assert "请至少选择" in at.main.info[-1].value and not figures(at)
     assert at.query_params["race"] == "none"
+
+
+def test_race_on_many_weights_offers_the_random_slice_too():
+    at = app(preset="mlp", tab="5", dirs="random", race="adam,momentum")
+    ok(at)
+    assert at.radio(key="dirs_w").value == "random"
+    paths = figures(at)[1]
+    assert "random" in paths["layout"]["title"]["text"] and paths["layout"]["xaxis"]["title"]["text"] == "d1"
+    assert [t["name"] for t in loss_traces(paths) if t.get("showlegend", True)] == ["momentum", "adam"]
+
+
+def test_race_runs_explain_a_bad_second_learning_rate_instead_of_raising():
+    exp = PRESETS["multi_epoch"].replace(epochs=5)
+    runs, error = compute.race_runs(exp, ("gd", "adam"), 50.0)
+    assert [(o, lr) for o, lr, _ in runs] == [("gd", None), ("adam", None)] and error.field == "lr"
+    runs, error = compute.race_runs(exp, ("gd", "adam"), 0.1)
+    assert error is None and [(o, lr) for o, lr, _ in runs][2:] == [("gd", 0.1), ("adam", 0.1)]
+    assert runs[0][2].history.losses.tolist() == run(exp).history.losses.tolist()

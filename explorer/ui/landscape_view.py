@@ -19,10 +19,16 @@ def _keep() -> None:
     ss.dirs = ss.dirs_w
 
 
-def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
-    st.caption(t("landscape_caption", lang))
+def directions(run: explorer.Run, lang: str) -> str:
+    """The slice's choice, offered only where there is one to make: more than two trained numbers."""
     if sum(run.history.params[n][0].numel() for n in run.history.names) > 2:
         ss.dirs_w = state.directions()
         st.radio(t("dirs", lang), DIRECTIONS, key="dirs_w", horizontal=True, on_change=_keep,
                  format_func=lambda k: t(f"dirs_{k}", lang), help=t("dirs_help", lang))
-    plotly_json(compute.landscape(run, epoch, projection, lang, state.directions()), key="fig_landscape", height=HEIGHT)
+    return state.directions()
+
+
+def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+    st.caption(t("landscape_caption", lang))
+    dirs = directions(run, lang)
+    plotly_json(compute.landscape(run, epoch, projection, lang, dirs), key="fig_landscape", height=HEIGHT)

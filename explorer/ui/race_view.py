@@ -6,7 +6,7 @@ import streamlit as st
 import explorer
 from explorer import ExplorerError, render
 
-from . import compute, state
+from . import compute, landscape_view, state
 from .charts import plotly_json
 from .text import plain, t
 
@@ -57,5 +57,6 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
                       name=render.racer_name(opt, lr, lang), loss=repr(loss)))
     plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=HEIGHT)
     st.caption(t("race_landscape_caption", lang))
-    plotly_json(compute.race_landscape(run, runs, epoch, projection, lang, state.directions()),
-                key="fig_race_landscape", height=HEIGHT + 60)
+    dirs = landscape_view.directions(run, lang)
+    plotly_json(compute.race_landscape(run, runs, epoch, projection, lang, dirs), key="fig_race_landscape",
+                height=HEIGHT + 60)
