@@ -518,7 +518,26 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         layout["yaxis"] = dict(title=dict(text=land.coords[1]))
         if land.is_slice:
             layout["title"]["text"] += _slice_note(land, w, k)
+    _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
+
+
+def _projected(layout: dict, projection: bool) -> None:
+    """Projection mode's type on the ticks, axis titles and legend too: the app's Streamlit chart theme sets
+    those sizes itself, more specifically than the layout's font, and left them small on a wall."""
+    if not projection:
+        return
+    size = dict(size=18)
+    legend = layout.setdefault("legend", {})
+    legend["font"] = size
+    if legend.get("yanchor") == "top":              # under the plot: clear the larger axis title
+        legend["y"] = -0.24
+        layout.setdefault("margin", {})["b"] = 110
+    for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        layout[axis]["tickfont"] = size
+        title = layout[axis].get("title")
+        if isinstance(title, dict):
+            title["font"] = dict(size=20)
 
 
 def _slice_note(land, w: dict, k: int) -> str:
@@ -623,6 +642,7 @@ def race_json(racers: list, *, log_y: bool = False, projection: bool = False, la
         yaxis2=dict(domain=[0, 0.08], showgrid=False, zeroline=False, tickfont=dict(size=fs - 2)),
         shapes=[dict(type="line", x0=MARK_X, x1=MARK_X, xref="x", y0=0, y1=1, yref="paper",
                      line=dict(color=CURRENT, width=3 if projection else 2, dash="dot"))])
+    _projected(layout, projection)
     text = pio.to_json(dict(data=traces, layout=layout), validate=False)
     if text.count(_MARK_X) != 2:
         raise ValueError("the epoch stand-in did not survive serialisation")
@@ -689,4 +709,5 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
                                legendgroup=name, showlegend=False, hoverinfo="skip",
                                marker=dict(color=color, size=size, symbol="circle-open" if dashed else "circle",
                                            line=dict(color=CURRENT if not dashed else color, width=2))))
+    _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
