@@ -384,3 +384,24 @@ def test_landscape_tab_shows_the_path_and_for_one_weight_the_slope(key):
         assert any("grad = 19.21" in n for n in names) and fig["layout"]["annotations"]
     else:
         assert fig["data"][0]["type"] == "contour" and "slice" in fig["layout"]["title"]["text"]
+
+
+# ---------------------------------------------------------------- detach
+
+
+def test_detach_presets_differ_in_the_graph_and_the_gradient():
+    """By hand: with detach, d/dw (w - c)² summed = 2(w - 3w) = -4w; without, 2(w - 3w)(1 - 3) = 8w."""
+    cut = app(preset="detach_target")
+    ok(cut)
+    whole = app(preset="no_detach_target")
+    ok(whole)
+    cut_dot, whole_dot = dot(cut), dot(whole)
+    assert "(3 * w).detach()" in cut_dot and "detached" in cut_dot and "MulBackward0" not in cut_dot
+    assert "<b>target</b> = MulBackward0" in whole_dot and "detach" not in whole_dot
+    assert "grad [-4, -8]" in cut_dot and "grad [8, 16]" in whole_dot
+    assert "−4w" in " ".join(i.value for i in cut.info) and "8w" in " ".join(i.value for i in whole.info)
+    assert "[-4, -8]" in words(cut) and "[8, 16]" in words(whole)
+    assert run(PRESETS["detach_target"]).history.grads["w"][0].tolist() == [-4.0, -8.0]
+    assert run(PRESETS["no_detach_target"]).history.grads["w"][0].tolist() == [8.0, 16.0]
+    zh = app(preset="detach_target", lang="zh")
+    assert "常数" in " ".join(i.value for i in zh.info)

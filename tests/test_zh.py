@@ -240,6 +240,9 @@ def test_every_message_formats_in_chinese_prose():
 
 def test_page_texts_use_full_width_punctuation():
     pairs = list(ui_text.TEXT.values()) + list(ui_text.PRESET_TITLES.values()) + list(ui_text.OPTIMIZER_TITLES.values())
+    pairs += list(ui_text.PRESET_NOTES.values())
+    for _en, zh in ui_text.PRESET_NOTES.values():
+        check_zh(zh)
     for _en, zh in pairs:
         assert not HALF_AFTER_CJK.search(zh), zh
         assert not re.search(r"[,:;]\s*[\u3400-\u9fff]", zh.replace("Language / ", "")), zh

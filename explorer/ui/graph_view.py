@@ -14,7 +14,7 @@ import streamlit as st
 import explorer
 
 from . import compute, state
-from .text import t
+from .text import preset_note, t
 
 log = logging.getLogger(__name__)
 ss = st.session_state
@@ -46,6 +46,9 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         with st.container(border=True, key="explain"):
             st.markdown(f"**{t('explain', lang)}**")
             st.markdown(compute.explanation(run, epoch, step, lang))
+        note = preset_note(exp, lang)
+        if note:
+            st.info(note, icon=":material/content_cut:")
     st.caption(t("legend", lang))
     _downloads(dot, lang)
     state.sync_url(state.typed())
