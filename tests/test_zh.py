@@ -284,3 +284,10 @@ def test_fuzz_chinese_messages_of_token_soup(text):
         except ExplorerError as e:
             check_zh(e.zh)
             check_no_internals(e)
+
+
+def test_kink_notes_are_chinese_prose():
+    from explorer.lang.ops import KINKS
+    for _at, (en, zh) in KINKS.values():
+        assert en != zh
+        check_zh(zh)
