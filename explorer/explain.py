@@ -24,6 +24,10 @@ _WORDS = {
                leaf="`{name}` is a leaf: AccumulateGrad adds the arriving gradient to `{name}.grad`.",
                total="`{name}.grad` is now", computes="computes", none="nothing (this input needs no gradient)",
                end="No step {k}: this graph has {n} backward steps.",
+               check="Check: a float64 central difference (L(w + ε) − L(w − ε)) / 2ε estimates d {loss}/d {name} "
+                     "as **{est}**; the largest difference from autograd's gradient is {err}{part}.",
+               part=" (over {k} of {n} elements)", nocheck="Check: not run, this loss is too big to evaluate twice "
+                                                              "per element.",
                detached="Nothing is sent to {name}: a detached value is a constant to autograd (it has no "
                         "grad_fn and no edge back to where it came from), so the gradient path is cut there."),
     "zh": dict(step="第 {k} 步(共 {n} 步)", start="第 0 步(共 {n} 步):反向传播从损失开始",
@@ -33,6 +37,9 @@ _WORDS = {
                leaf="`{name}` 是叶子张量:AccumulateGrad 把传来的梯度累加到 `{name}.grad`。",
                total="`{name}.grad` 现在是", computes="计算", none="无(该输入不需要梯度)",
                end="没有第 {k} 步:这个图共有 {n} 步反向传播。",
+               check="检验：用 float64 中心差分 (L(w + ε) − L(w − ε)) / 2ε 估计 d {loss}/d {name}，得到 **{est}**；"
+                     "与 autograd 梯度的最大差为 {err}{part}。",
+               part="（检验了 {n} 个元素中的 {k} 个）", nocheck="检验：没有进行，这个损失太大，无法为每个元素各算两次。",
                detached="不向 {name} 传梯度:detach 之后的值对 autograd 来说是常数(没有 grad_fn,也没有指回来源的边),"
                         "梯度路径在这里被切断。"),
 }
@@ -51,14 +58,15 @@ def _label(node: Node) -> str:
     return f"`{node.label}`"
 
 
-def explain_step(graph: Graph, k: int, lang: str = "en") -> str:
+def explain_step(graph: Graph, k: int, lang: str = "en", check=None) -> str:
     """Markdown explaining backward step k (0 = the start at the loss); Chinese sentences get
-    full-width punctuation, as every message of the app does."""
-    text = _explain(graph, k, lang)
+    full-width punctuation, as every message of the app does. With `check` (a gradcheck Report of
+    the same epoch), a leaf's step also gives the finite-difference estimate of its gradient."""
+    text = _explain(graph, k, lang, check)
     return fullwidth(text) if lang == "zh" else text
 
 
-def _explain(graph: Graph, k: int, lang: str) -> str:
+def _explain(graph: Graph, k: int, lang: str, check=None) -> str:
     w = _WORDS["zh" if lang == "zh" else "en"]
     n = graph.steps
     out = next(x for x in graph.nodes if x.kind == "output")
@@ -73,6 +81,9 @@ def _explain(graph: Graph, k: int, lang: str) -> str:
     if node.kind == "leaf":
         lines.append(f"- {w['leaf'].format(name=node.label)}")
         lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad)}**")
+        c = next((c for c in check.checks if c.name == node.label), None) if check else None
+        if c is not None and c.reached:
+            lines.append(f"- {_check(c, w, loss)}")
         return "\n".join(lines)
     i = 1 if lang == "zh" else 0
     rule = RULES.get(node.op) or _GENERIC
@@ -90,6 +101,26 @@ def _explain(graph: Graph, k: int, lang: str) -> str:
             lines.append(f"- {w['detached'].format(name=_label(graph.node(e.src)))}")
     lines.append(f"\n_{w['chain']}_")
     return "\n".join(lines)
+
+
+def _check(c, w: dict, loss: str) -> str:
+    """The leaf's estimated gradient, shaped like it when every element was checked."""
+    if not c.rows:
+        return w["nocheck"]
+    if len(c.rows) == c.numel <= SMALL_NUMEL:      # ten digits: an estimate, close to autograd's but not equal
+        est = _digits(torch.tensor([r.estimate for r in c.rows], dtype=torch.float64).reshape(c.shape).tolist())
+        part = ""
+    elif len(c.rows) == c.numel:
+        est = fmt(torch.tensor([r.estimate for r in c.rows], dtype=torch.float64).reshape(c.shape))
+        part = ""
+    else:
+        est = ", ".join(f"{c.name}{r.index} ≈ {r.estimate:.10g}" for r in c.rows[:3]) + ", …"
+        part = w["part"].format(k=len(c.rows), n=f"{c.numel:,}")
+    return w["check"].format(loss=loss, name=c.name, est=est, err=f"{c.max_error:.2e}", part=part)
+
+
+def _digits(v) -> str:
+    return "[" + ", ".join(_digits(x) for x in v) + "]" if isinstance(v, list) else f"{v:.10g}"
 
 
 def _arriving(graph: Graph, node: Node):

@@ -83,7 +83,8 @@ def test_every_preset_renders_its_graph_and_curves(key):
         if node.kind in ("op", "leaf"):
             assert node.label in source, node.label
     assert at.selectbox(key="preset").value == key
-    assert not figures(at) and not at.main.dataframe and not script(at)     # only the open tab is drawn
+    assert not figures(at) and len(at.main.dataframe) == 1 and not script(at)   # only the open tab is drawn
+    assert list(at.main.dataframe[0].value.columns)[0] == "Element"             # the graph tab's gradient check
     figs = figures(open_tab(at, 1))
     assert len(figs) == 3                        # loss, parameters, gradients
     assert at.query_params["tab"] == "1"
@@ -405,3 +406,49 @@ def test_detach_presets_differ_in_the_graph_and_the_gradient():
     assert run(PRESETS["no_detach_target"]).history.grads["w"][0].tolist() == [8.0, 16.0]
     zh = app(preset="detach_target", lang="zh")
     assert "常数" in " ".join(i.value for i in zh.info)
+
+
+# ---------------------------------------------------------------- gradient check
+
+
+def gradcheck_table(at: AppTest):
+    frames = [d.value for d in at.main.dataframe]     # the graph tab's only table
+    assert len(frames) == 1
+    return frames[0]
+
+
+def test_gradient_check_lists_autograd_the_estimate_and_the_difference_per_leaf():
+    at = app(preset="linear_layer")
+    ok(at)
+    table = gradcheck_table(at)
+    assert list(table.columns) == ["Element", "autograd (float32)", "Estimate (float64)", "Difference"]
+    assert len(table) == 15 + 3
+    row = table[table["Element"] == "w[0, 2]"].iloc[0]
+    assert row["autograd (float32)"] == repr(explorer_grad("linear_layer", "w")[0][2])   # full float32 repr
+    assert float(row["Estimate (float64)"]) == pytest.approx(-2.8107333, abs=1e-6)
+    text = words(at)
+    assert "Gradient check" in text and "`w` (5×3): all 15 elements checked" in text
+    at.slider(key="step").set_value(5).run()       # AccumulateGrad of w: its step mentions the estimate
+    assert "central difference" in words(at) and "d loss/d w" in words(at)
+    zh = app(preset="linear_layer", lang="zh")
+    assert "梯度检验" in words(zh) and list(gradcheck_table(zh).columns)[2] == "数值估计（float64）"
+
+
+def explorer_grad(key, name):
+    return run(PRESETS[key]).history.grads[name][0].tolist()
+
+
+@pytest.mark.parametrize("loss, op", [("torch.relu(w).sum()", "relu"), ("w.abs().sum()", "abs")])
+def test_a_kink_is_noted_with_the_subgradient_pytorch_picks(loss, op):
+    from explorer import Experiment
+    exp = Experiment(tensors={"w": "[-1.0, 0.0, 2.0]"}, trainable=("w",), loss=f"loss = {loss}")
+    at = app(**to_query(exp, "en", None))
+    ok(at)
+    notes = " ".join(w.value for w in at.warning)
+    assert f"corner of `{op}`" in notes and f"{op}′(0)" in notes and "1 element(s) of `w`" in notes
+    table = gradcheck_table(at)
+    assert list(table["Element"]) == ["w[0]", "w[1]", "w[2]"]
+    assert table["Estimate (float64)"][1].startswith("0.5" if op == "relu" else "0.0")
+    zh = app(**to_query(exp, "zh", None))
+    assert "拐点" in " ".join(w.value for w in zh.warning)
+    assert not app(preset="single_step").warning

@@ -96,6 +96,31 @@ TEXT: dict[str, tuple[str, str]] = {
     "graph_alt": ("Backward graph of the loss, from the tensors on the left to the loss on the right.",
                   "损失的反向传播图：左边是张量，右边是损失。"),
     "graph_failed": ("This graph could not be drawn.", "无法绘制这个计算图。"),
+    # gradient check
+    "gradcheck": ("Gradient check", "梯度检验"),
+    "gradcheck_intro": ("Autograd is not magic: beside its gradient, the central difference (L(w + ε) − L(w − ε)) / 2ε "
+                        "in float64 with ε = {eps}, one element at a time, as `torch.autograd.gradcheck` does (epoch "
+                        "{epoch}).",
+                        "自动求导不是魔法：在它的梯度旁边，用 float64 逐个元素算中心差分 (L(w + ε) − L(w − ε)) / 2ε，"
+                        "ε = {eps}，和 `torch.autograd.gradcheck` 的做法一样（第 {epoch} 轮）。"),
+    "gradcheck_all": ("`{name}` {shape}: all {n} elements checked · largest difference **{err}**",
+                      "`{name}` {shape}：检验了全部 {n} 个元素 · 最大差 **{err}**"),
+    "gradcheck_spread": ("`{name}` {shape}: {k} of {n} elements checked, evenly spread (each costs two forward "
+                         "passes) · largest difference **{err}**",
+                         "`{name}` {shape}：均匀抽取 {n} 个元素中的 {k} 个来检验（每个要做两次前向计算）· 最大差 **{err}**"),
+    "gradcheck_none": ("`{name}` {shape}: not checked, this loss is too big to run twice per element.",
+                       "`{name}` {shape}：没有检验，这个损失太大，无法为每个元素各算两次。"),
+    "gradcheck_unreached": ("`{name}` {shape}: the loss does not depend on it, so autograd gives None; the estimate "
+                            "is 0.", "`{name}` {shape}：损失与它无关，所以 autograd 给出 None；数值估计为 0。"),
+    "col_element": ("Element", "元素"),
+    "col_autograd": ("autograd (float32)", "autograd（float32）"),
+    "col_estimate": ("Estimate (float64)", "数值估计（float64）"),
+    "col_diff": ("Difference", "差"),
+    "kink": ("**Kink** at epoch {epoch}: {count} element(s) of {what} sit exactly on a corner of `{op}`. {why}",
+             "**拐点**（第 {epoch} 轮）：{what} 有 {count} 个元素恰好落在 `{op}` 的拐点上。{why}"),
+    "scalar": ("scalar", "标量"),
+    "kink_value": ("an intermediate value", "一个中间值"),
+    "gradcheck_failed": ("The gradient check could not be computed for this loss.", "无法为这个损失计算梯度检验。"),
     # curves
     "log_y": ("Log scale", "对数坐标"),
     "no_grads": ("No gradients recorded.", "没有记录到梯度。"),
