@@ -40,6 +40,8 @@ class Op:
     tensors: bool = False             # the first argument is a list of tensors: cat, stack
     choices: dict = field(default_factory=dict)   # keyword -> allowed strings, where this op differs
     bare: bool = False                # also spelled without a prefix, as the first version allowed: relu(w)
+    worked: dict = field(default_factory=dict)    # grad_fn class name -> how explain.py works its numbers
+                                                  # out: "matmul", "mse", "broadcast", "softmax"
     kink: tuple | None = None         # (at, (en, zh)): at(args, kwargs) -> mask of input elements sitting exactly
                                       # on a corner of the op, and which subgradient PyTorch picks there
 
@@ -378,15 +380,16 @@ OPS: dict[str, Op] = {op.name: op for op in [
                  "torch.nn.KLDivLoss(reduction='batchmean')(F.log_softmax(w, dim=1), torch.softmax(u, dim=1))")),
     Op("detach", spell="m", examples=("(w - w.detach()).sum()", "(w * w.detach()).sum()")),
     # linear algebra and nn
-    Op("matmul", arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL,
+    Op("matmul", arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL, worked={"MmBackward0": "matmul"},
        examples=("torch.matmul(w, x).sum()", "w.matmul(v).sum()", "(u @ w.transpose(0, 1)).sum()")),
-    Op("mm", arity=(1, 1), inside=_products, rules=_MATMUL, examples=("torch.mm(w, x).sum()", "w.mm(x).sum()")),
+    Op("mm", arity=(1, 1), inside=_products, rules=_MATMUL, worked={"MmBackward0": "matmul"}, examples=("torch.mm(w, x).sum()", "w.mm(x).sum()")),
     Op("dot", arity=(1, 1), inside=_products, rules=_MATMUL, examples=("torch.dot(v, v)", "v.dot(v * 2)")),
     Op("bmm", arity=(1, 1), inside=_products, rules=_MATMUL,
        examples=("torch.bmm(w.unsqueeze(0), x.unsqueeze(0)).sum()",)),
     Op("linear", spell="f", arity=(1, 2), keywords=("bias",), inside=_products, rules=_MATMUL,
        examples=("F.linear(w, x.t()).sum()", "F.linear(w, x.t(), v[:2]).sum()", "F.linear(v, w).sum()")),
     Op("softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
+       worked={"SoftmaxBackward0": "softmax"},
        examples=("(torch.softmax(w, dim=1) * u).sum()", "(F.softmax(w, dim=0) * u).sum()", "(w.softmax(1) * u).sum()")),
     Op("log_softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
        examples=("(torch.log_softmax(w, dim=1) * u).sum()", "(F.log_softmax(w, dim=1) * u).sum()")),
@@ -398,17 +401,17 @@ OPS: dict[str, Op] = {op.name: op for op in [
 
 # operators, indexing and the losses: spelled by the parser itself, here for their rules
 OPS.update({op.name: op for op in [
-    Op("+", spell="", rules={"AddBackward0": ("d(a + b)/da = 1 and d(a + b)/db = 1: addition passes the gradient on "
+    Op("+", spell="", worked={"AddBackward0": "broadcast"}, rules={"AddBackward0": ("d(a + b)/da = 1 and d(a + b)/db = 1: addition passes the gradient on "
                                               "unchanged (summed over any broadcast dimension).",
                                               "d(a + b)/da = 1,d(a + b)/db = 1:加法把梯度原样传下去(广播的维度上求和)。")}),
-    Op("-", spell="", rules={"SubBackward0": ("d(a - b)/da = 1 and d(a - b)/db = -1.", "d(a - b)/da = 1,d(a - b)/db = -1。"),
+    Op("-", spell="", worked={"SubBackward0": "broadcast"}, rules={"SubBackward0": ("d(a - b)/da = 1 and d(a - b)/db = -1.", "d(a - b)/da = 1,d(a - b)/db = -1。"),
                              "RsubBackward1": ("d(c - x)/dx = -1.", "d(c - x)/dx = -1。")}),
     Op("*", spell="", rules={"MulBackward0": ("d(a * b)/da = b and d(a * b)/db = a: each input gets the gradient times "
                                               "the other input.", "d(a * b)/da = b,d(a * b)/db = a:每个输入得到「梯度 × 另一个输入」。")}),
     Op("/", spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
     Op("**", spell="", rules=_POW),
     Op("[]", spell="", rules=_moves("SelectBackward0", "SliceBackward0")),
-    Op("mse_loss", spell="", rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
+    Op("mse_loss", spell="", worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
                                                          "mse = mean((z - y)²),所以 d mse/dz = 2·(z - y)/N。")}),
     Op("binary_cross_entropy", spell="", rules={"BinaryCrossEntropyBackward0": (
         "bce = -mean(y·ln p + (1-y)·ln(1-p)), so d bce/dp = (p - y) / (p·(1 - p)) / N.",
@@ -437,6 +440,15 @@ def rules() -> dict[str, tuple[str, str]]:
     out = {}
     for op in OPS.values():
         for k, v in op.rules.items():
+            out.setdefault(k, v)
+    return out
+
+
+def worked() -> dict[str, str]:
+    """grad_fn class name -> the kind of worked-out numbers its step shows, from every entry."""
+    out = {}
+    for op in OPS.values():
+        for k, v in op.worked.items():
             out.setdefault(k, v)
     return out
 
