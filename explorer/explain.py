@@ -53,11 +53,15 @@ _WORDS = {
 }
 
 
-def fmt(t) -> str:
-    """The graph's own number format, plus the shape where only the first values are shown."""
+def fmt(t, lang: str = "en") -> str:
+    """The graph's own number format, plus the shape where only some values are shown, and a big
+    tensor's largest-magnitude entries with their indices."""
     if isinstance(t, (torch.Tensor, Preview)) and t.numel() > SMALL_NUMEL:
-        return f"{fmt_tensor(t)} ({'×'.join(map(str, t.shape))})"
-    return fmt_tensor(t) if isinstance(t, (torch.Tensor, Preview)) or t is None else str(t)
+        text = f"{fmt_tensor(t, lang)} ({'×'.join(map(str, t.shape))})"
+        if isinstance(t, Preview) and t.top and t.lo != t.hi:
+            text += "; |max| " + ", ".join(f"{_idx(i)} {_num(v)}" for i, v in t.top) + " …"
+        return text
+    return fmt_tensor(t, lang) if isinstance(t, (torch.Tensor, Preview)) or t is None else str(t)
 
 
 def _label(node: Node) -> str:
@@ -80,15 +84,15 @@ def _explain(graph: Graph, k: int, lang: str, check=None) -> str:
     out = next(x for x in graph.nodes if x.kind == "output")
     loss = out.label
     if k == 0:
-        return f"**{w['start'].format(n=n)}** — {_label(out)} = {fmt(out.value)}\n\n{w['seed'].format(loss=loss)}"
+        return f"**{w['start'].format(n=n)}** — {_label(out)} = {fmt(out.value, lang)}\n\n{w['seed'].format(loss=loss)}"
     node = graph.step(k)
     if node is None:
         return w["end"].format(k=k, n=n)
     lines = [f"**{w['step'].format(k=k, n=n)}: {_label(node)}**", ""]
-    lines.append(f"- {w['arrives'].format(loss=loss)}: **{fmt(_arriving(graph, node))}**")
+    lines.append(f"- {w['arrives'].format(loss=loss)}: **{fmt(_arriving(graph, node), lang)}**")
     if node.kind == "leaf":
         lines.append(f"- {w['leaf'].format(name=node.label)}")
-        lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad)}**")
+        lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad, lang)}**")
         c = next((c for c in check.checks if c.name == node.label), None) if check else None
         if c is not None and c.reached:
             lines.append(f"- {_check(c, w, loss)}")
@@ -100,9 +104,9 @@ def _explain(graph: Graph, k: int, lang: str, check=None) -> str:
     incoming = node.grad
     for e in graph.inputs(node.id):
         src = graph.node(e.src)
-        sent = fmt(e.grad) if e.grad is not None else w["none"]
+        sent = fmt(e.grad, lang) if e.grad is not None else w["none"]
         local = _local(e.grad, incoming)
-        product = f"{local} × {fmt(incoming)} = " if local else ""
+        product = f"{local} × {fmt(incoming, lang)} = " if local else ""
         lines.append(f"- {w['sends'].format(to=_label(src))}: {product}**{sent}**")
     how = WORKED.get(node.op)
     if how:
