@@ -29,7 +29,9 @@ _WORDS = {
                end="No step {k}: this graph has {n} backward steps.",
                check="Check: a float64 central difference (L(w + ε) − L(w − ε)) / 2ε estimates d {loss}/d {name} "
                      "as **{est}**; the largest difference from autograd's gradient is {err}{part}.",
-               part=" (over {k} of {n} elements)", nocheck="Check: not run, this loss is too big to evaluate twice "
+               part=" (over {k} of {n} elements)",
+               cut=" They differ on purpose here: the estimate also moves the value `.detach()` took from a weight, "
+                   "which autograd treats as a constant.", nocheck="Check: not run, this loss is too big to evaluate twice "
                                                               "per element.",
                numbers="With the numbers:", largest="the element with the largest |gradient|; the others work "
                                                           "the same way", more="{n} more terms",
@@ -45,7 +47,8 @@ _WORDS = {
                end="没有第 {k} 步:这个图共有 {n} 步反向传播。",
                check="检验：用 float64 中心差分 (L(w + ε) − L(w − ε)) / 2ε 估计 d {loss}/d {name}，得到 **{est}**；"
                      "与 autograd 梯度的最大差为 {err}{part}。",
-               part="（检验了 {n} 个元素中的 {k} 个）", nocheck="检验：没有进行，这个损失太大，无法为每个元素各算两次。",
+               part="（检验了 {n} 个元素中的 {k} 个）",
+               cut="这里两者本来就不同：数值估计也会改变 `.detach()` 从权重得到的值，而 autograd 把它当作常数。", nocheck="检验：没有进行，这个损失太大，无法为每个元素各算两次。",
                numbers="代入数字：", largest="梯度绝对值最大的那个元素；其余元素同理", more="还有 {n} 项",
                rows="dL/d{name} 在广播出来的 {n} 行上求和",
                detached="不向 {name} 传梯度:detach 之后的值对 autograd 来说是常数(没有 grad_fn,也没有指回来源的边),"
@@ -95,7 +98,7 @@ def _explain(graph: Graph, k: int, lang: str, check=None) -> str:
         lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad, lang)}**")
         c = next((c for c in check.checks if c.name == node.label), None) if check else None
         if c is not None and c.reached:
-            lines.append(f"- {_check(c, w, loss)}")
+            lines.append(f"- {_check(c, w, loss)}" + (w["cut"] if check.detached else ""))
         return "\n".join(lines)
     i = 1 if lang == "zh" else 0
     rule = RULES.get(node.op) or _GENERIC

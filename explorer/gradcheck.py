@@ -87,12 +87,14 @@ class _KinkSpy(TorchFunctionMode):
 
     def __init__(self, names):
         super().__init__()
-        self.names, self.found = names, []
+        self.names, self.found, self.detached = names, [], False
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        if name in KINKS:
+        if name == "detach" and args and getattr(args[0], "requires_grad", False):
+            self.detached = True          # the estimate will see a dependence autograd is told to ignore
+        elif name in KINKS:
             at, (en, zh) = KINKS[name]
             try:
                 mask = at(args, kwargs)
@@ -109,11 +111,19 @@ def kinks(run, epoch: int = 1) -> list[Kink]:
     """Where, in this epoch's forward pass (float32, the run's own weights), an input of relu, abs, clamp,
     max, min and the like sits exactly on a corner: there autograd picks one subgradient while a central
     difference averages the slopes on the two sides. One forward pass; repeated calls are merged."""
+    return _kinks(_spy(run, epoch))
+
+
+def _spy(run, epoch: int) -> _KinkSpy:
     _check_epoch(run, epoch)
     env = {**run.data, **{n: run.history.params[n][epoch - 1].clone().requires_grad_(True) for n in run.plan.trainable}}
     spy = _KinkSpy({id(t): n for n, t in env.items()})
     with spy:
         _loss(run.plan, env)
+    return spy
+
+
+def _kinks(spy: _KinkSpy) -> list[Kink]:
     merged: dict = {}
     for k in spy.found:
         key = (k.op, k.of)
@@ -167,6 +177,8 @@ class Report(NamedTuple):
     checks: tuple
     kinks: tuple
     per_tensor: int          # elements of each tensor the check could afford (MAX_CHECKED at most)
+    detached: bool = False   # the loss detaches a value computed from a weight: the estimate still sees
+                             # that path, autograd does not, so they differ by exactly what was cut
 
 
 def report(run, epoch: int = 1) -> Report:
@@ -182,7 +194,8 @@ def report(run, epoch: int = 1) -> Report:
         rows = tuple(Row(_index(i, shape), None if got is None else got[i], flat[i].item(),
                          abs((0.0 if got is None else got[i]) - flat[i].item())) for i in where)
         checks.append(Check(name, shape, numeric.numel(), rows, err, auto is not None))
-    return Report(epoch, EPS, tuple(checks), tuple(kinks(run, epoch)), min(MAX_CHECKED, checkable(run)))
+    spy = _spy(run, epoch)
+    return Report(epoch, EPS, tuple(checks), tuple(_kinks(spy)), min(MAX_CHECKED, checkable(run)), spy.detached)
 
 
 def _index(i: int, shape: tuple) -> str:

@@ -406,6 +406,12 @@ def test_detach_presets_differ_in_the_graph_and_the_gradient():
     assert run(PRESETS["no_detach_target"]).history.grads["w"][0].tolist() == [8.0, 16.0]
     zh = app(preset="detach_target", lang="zh")
     assert "常数" in " ".join(i.value for i in zh.info)
+    # the float64 estimate still sees the path through target: it finds 8w, autograd -4w, and the page says why
+    table = gradcheck_table(cut)
+    assert list(table["autograd (float32)"]) == ["-4.0", "-8.0"]
+    assert [round(float(v), 4) for v in table["Estimate (float64)"]] == [8.0, 16.0]
+    assert "differ on purpose" in " ".join(i.value for i in cut.info)
+    assert "differ on purpose" not in " ".join(i.value for i in whole.info)
 
 
 # ---------------------------------------------------------------- gradient check
@@ -445,7 +451,7 @@ def test_a_kink_is_noted_with_the_subgradient_pytorch_picks(loss, op):
     at = app(**to_query(exp, "en", None))
     ok(at)
     notes = " ".join(w.value for w in at.warning)
-    assert f"corner of `{op}`" in notes and f"{op}′(0)" in notes and "1 element(s) of `w`" in notes
+    assert f"corner of `{op}`" in notes and f"{op}′(0)" in notes and "`w` has 1 element(s) exactly on a corner" in notes
     table = gradcheck_table(at)
     assert list(table["Element"]) == ["w[0]", "w[1]", "w[2]"]
     assert table["Estimate (float64)"][1].startswith("0.5" if op == "relu" else "0.0")

@@ -82,6 +82,8 @@ def _gradcheck(run: explorer.Run, epoch: int, lang: str) -> None:
             cols = [t(k, lang) for k in ("col_element", "col_autograd", "col_estimate", "col_diff")]
             st.dataframe({c: list(v) for c, v in zip(cols, zip(*table))}, hide_index=True,
                          height=min(len(table), GRADCHECK_ROWS) * 35 + 38, key="gradcheck_table")
+        if rep.detached:
+            st.info(t("gradcheck_detached", lang), icon=":material/content_cut:")
         for k in rep.kinks:
             st.warning(t("kink", lang, epoch=rep.epoch, count=k.count, what=f"`{k.of}`" if k.of else t("kink_value", lang),
                          op=k.op, why=k.zh if lang == "zh" else k.en), icon=":material/warning:")

@@ -116,9 +116,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_autograd": ("autograd (float32)", "autograd（float32）"),
     "col_estimate": ("Estimate (float64)", "数值估计（float64）"),
     "col_diff": ("Difference", "差"),
-    "kink": ("**Kink** at epoch {epoch}: {count} element(s) of {what} sit exactly on a corner of `{op}`. {why}",
+    "kink": ("**Kink** at epoch {epoch}: {what} has {count} element(s) exactly on a corner of `{op}`. {why}",
              "**拐点**（第 {epoch} 轮）：{what} 有 {count} 个元素恰好落在 `{op}` 的拐点上。{why}"),
     "scalar": ("scalar", "标量"),
+    "gradcheck_detached": ("This loss uses `.detach()`: nudging a weight also moves the value computed from it, so "
+                           "the estimate sees that path while autograd treats the detached value as a constant. "
+                           "Here the two differ on purpose, by exactly the gradient `.detach()` cut off.",
+                           "这个损失用了 `.detach()`：微调权重时，由它算出的值也跟着变，所以数值估计看得到这条路径，"
+                           "而 autograd 把 detach 之后的值当作常数。这里两者本来就不同，差的正好是 `.detach()` 切断的那部分梯度。"),
     "kink_value": ("an intermediate value", "一个中间值"),
     "gradcheck_failed": ("The gradient check could not be computed for this loss.", "无法为这个损失计算梯度检验。"),
     # curves
