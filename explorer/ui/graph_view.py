@@ -34,7 +34,8 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     last = graph.steps
     step = _step_controls(exp, last, lang)
     dot = compute.dot_of(run, epoch, step, projection, lang)
-    if projection or compute.wide(graph):
+    explanation = compute.explanation(run, epoch, step, lang)
+    if projection or compute.wide(graph) or "```" in explanation:     # worked matrices need the page's width
         picture, words = st.container(), st.container()
     else:
         picture, words = st.columns([2, 1], gap="medium")
@@ -46,7 +47,7 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
         with st.container(border=True, key="explain"):
             st.markdown(f"**{t('explain', lang)}**")
-            st.markdown(compute.explanation(run, epoch, step, lang))
+            st.markdown(explanation)
         note = preset_note(exp, lang)
         if note:
             st.info(note, icon=":material/content_cut:")
