@@ -436,6 +436,8 @@ def test_gradient_check_lists_autograd_the_estimate_and_the_difference_per_leaf(
     assert "Gradient check" in text and "`w` (5×3): all 15 elements checked" in text
     at.slider(key="step").set_value(5).run()       # AccumulateGrad of w: its step mentions the estimate
     assert "central difference" in words(at) and "d loss/d w" in words(at)
+    big = app(preset="linear_layer", proj="1")      # projection: a Markdown table, which the page's CSS enlarges
+    assert not big.main.dataframe and "| w[0, 2] | -2.8107333183288574 |" in words(big)
     zh = app(preset="linear_layer", lang="zh")
     assert "梯度检验" in words(zh) and list(gradcheck_table(zh).columns)[2] == "数值估计（float64）"
 

@@ -53,13 +53,14 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
             st.info(note, icon=":material/content_cut:")
     st.caption(t("legend", lang))
     _downloads(dot, lang)
-    _gradcheck(run, epoch, lang)
+    _gradcheck(run, epoch, lang, projection)
     state.sync_url(state.typed())
 
 
-def _gradcheck(run: explorer.Run, epoch: int, lang: str) -> None:
+def _gradcheck(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     """Per trainable tensor, autograd's gradient beside the float64 estimate and their largest
-    difference; kinks (relu at 0, ...) say which subgradient PyTorch picked."""
+    difference; kinks (relu at 0, ...) say which subgradient PyTorch picked. Projection mode draws the
+    table as Markdown: a dataframe is a canvas whose type no stylesheet can enlarge."""
     try:
         rep = compute.gradcheck(run, epoch)
     except Exception:      # noqa: BLE001 - the graph above stays useful
@@ -79,8 +80,11 @@ def _gradcheck(run: explorer.Run, epoch: int, lang: str) -> None:
             table += [(f"{c.name}{r.index}", "None" if r.autograd is None else repr(r.autograd), repr(r.estimate),
                        f"{r.diff:.2e}") for r in c.rows]
         st.markdown("\n".join(lines))
-        if table:
-            cols = [t(k, lang) for k in ("col_element", "col_autograd", "col_estimate", "col_diff")]
+        cols = [t(k, lang) for k in ("col_element", "col_autograd", "col_estimate", "col_diff")]
+        if table and projection:
+            st.markdown("\n".join(["| " + " | ".join(cols) + " |", "|---|---:|---:|---:|"] +
+                                   ["| " + " | ".join(r) + " |" for r in table]))
+        elif table:
             st.dataframe({c: list(v) for c, v in zip(cols, zip(*table))}, hide_index=True,
                          height=min(len(table), GRADCHECK_ROWS) * 35 + 38, key="gradcheck_table")
         if rep.detached:
