@@ -460,3 +460,14 @@ def test_a_kink_is_noted_with_the_subgradient_pytorch_picks(loss, op):
     zh = app(**to_query(exp, "zh", None))
     assert "拐点" in " ".join(w.value for w in zh.warning)
     assert not app(preset="single_step").warning
+
+
+def test_a_big_tensor_is_checked_on_64_spread_elements():
+    from explorer import Experiment
+    exp = Experiment(tensors={"w": "torch.randn(100, 100)"}, trainable=("w",), loss="loss = (w * w).mean()")
+    at = app(**to_query(exp, "en", None))
+    ok(at)
+    assert "`w` (100×100): 64 of 10,000 elements checked, evenly spread" in words(at)
+    table = gradcheck_table(at)
+    assert len(table) == 64 and table["Element"][0] == "w[0, 0]" and table["Element"][63] == "w[99, 99]"
+    assert all(float(d) < 1e-6 for d in table["Difference"])

@@ -291,3 +291,9 @@ def test_kink_notes_are_chinese_prose():
     for _at, (en, zh) in KINKS.values():
         assert en != zh
         check_zh(zh)
+
+
+def test_gradient_check_texts_are_chinese_prose():
+    for key in ("gradcheck", "gradcheck_intro", "gradcheck_all", "gradcheck_spread", "gradcheck_none",
+                "gradcheck_unreached", "gradcheck_detached", "kink", "kink_value", "gradcheck_failed"):
+        check_zh(ui_text.TEXT[key][1])
