@@ -14,7 +14,7 @@ from .render import SMALL_NUMEL, _num, fmt_tensor
 
 # grad_fn class name -> (English, Chinese) local-derivative rule, from the op table
 RULES: dict[str, tuple[str, str]] = rules()
-WORKED: dict[str, str] = worked()      # grad_fn class name -> "matmul", "mse", "broadcast", "softmax"
+WORKED: dict[str, str] = worked()      # grad_fn class name -> "matmul", "mse", "broadcast", "softmax", ...
 SMALL_SIDE = 6          # matrices up to 6×6 are written out whole; bigger ones get one element worked out
 MAX_TERMS = 6           # terms of a worked sum written out before "…"
 _GENERIC = ("Local derivative of this operation times the arriving gradient.", "本运算的局部导数乘以传来的梯度。")
@@ -35,6 +35,7 @@ _WORDS = {
                                                               "per element.",
                numbers="With the numbers:", largest="the element with the largest |gradient|; the others work "
                                                           "the same way", more="{n} more terms",
+               row="the row with the largest |gradient|; the other rows work the same way",
                rows="dL/d{name}, summed over the {n} rows it was broadcast along",
                detached="Nothing is sent to {name}: a detached value is a constant to autograd (it has no "
                         "grad_fn and no edge back to where it came from), so the gradient path is cut there."),
@@ -50,6 +51,7 @@ _WORDS = {
                part="（检验了 {n} 个元素中的 {k} 个）",
                cut="这里两者本来就不同：数值估计也会改变 `.detach()` 从权重得到的值，而 autograd 把它当作常数。", nocheck="检验：没有进行，这个损失太大，无法为每个元素各算两次。",
                numbers="代入数字：", largest="梯度绝对值最大的那个元素；其余元素同理", more="还有 {n} 项",
+               row="梯度绝对值最大的那一行；其余各行同理",
                rows="dL/d{name} 在广播出来的 {n} 行上求和",
                detached="不向 {name} 传梯度:detach 之后的值对 autograd 来说是常数(没有 grad_fn,也没有指回来源的边),"
                         "梯度路径在这里被切断。"),
@@ -338,8 +340,25 @@ def _softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
         return []
     c = float((gr * sr).sum())
     return [f"- {w['numbers']} s = {fmt_tensor(sr)}, g = {fmt_tensor(gr)}, Σ g·s = {_num(c)}: "
-            f"s·(g − {_p(c)}) = **{fmt_tensor(outr)}**" + (f" ({w['largest']})" if len(rows_s) > 1 else "")]
+            f"s·(g − {_p(c)}) = **{fmt_tensor(outr)}**" + (f" ({w['row']})" if len(rows_s) > 1 else "")]
+
+
+def _log_softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
+    """log_softmax: dL/dz = g − softmax(z)·Σg, worked out on the row with the largest gradient."""
+    out, g = node.value, node.grad
+    edge = next(iter(graph.inputs(node.id)), None)
+    if edge is None or not (_full(out) and _full(g) and _full(edge.grad)) or out.shape != g.shape or out.dim() == 0:
+        return []
+    dim = int(dict(node.attrs).get("dim", -1))
+    rows = [t.movedim(dim, -1).reshape(-1, out.shape[dim]) for t in (out.exp(), g, edge.grad)]
+    r = int(rows[2].abs().amax(1).argmax())
+    s, gr, res = (x[r] for x in rows)
+    if len(s) > SMALL_SIDE:
+        return []
+    c = float(gr.sum())
+    return [f"- {w['numbers']} softmax(z) = {fmt_tensor(s)}, g = {fmt_tensor(gr)}, Σg = {_num(c)}: "
+            f"g − softmax(z)·{_p(c)} = **{fmt_tensor(res)}**" + (f" ({w['row']})" if len(rows[0]) > 1 else "")]
 
 
 _WORKERS = {"matmul": _matmul_numbers, "mse": _mse_numbers, "broadcast": _broadcast_numbers,
-            "softmax": _softmax_numbers}
+            "softmax": _softmax_numbers, "log_softmax": _log_softmax_numbers}

@@ -141,3 +141,12 @@ def test_softmax_step_works_out_one_row():
     g = explorer.run(exp).graph
     text = explain_step(g, _step_of(g, "SoftmaxBackward0"))
     assert "s = [" in text and "Σ g·s" in text
+
+
+def test_log_softmax_step_works_out_one_row():
+    exp = explorer.Experiment(tensors={"w": "[[1., 2., 3.], [0., 0., 1.]]"}, trainable=("w",),
+                              loss="loss = F.cross_entropy(w, torch.tensor([0, 2]))")
+    g = explorer.run(exp).graph
+    text = explain_step(g, _step_of(g, "LogSoftmaxBackward0"))
+    assert "softmax(z) = [0.09003, 0.2447, 0.6652], g = [-0.5, 0, 0], Σg = -0.5" in text
+    assert "= **[-0.455, 0.1224, 0.3326]** (the row with the largest |gradient|" in text

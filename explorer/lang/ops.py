@@ -41,7 +41,7 @@ class Op:
     choices: dict = field(default_factory=dict)   # keyword -> allowed strings, where this op differs
     bare: bool = False                # also spelled without a prefix, as the first version allowed: relu(w)
     worked: dict = field(default_factory=dict)    # grad_fn class name -> how explain.py works its numbers
-                                                  # out: "matmul", "mse", "broadcast", "softmax"
+                                                  # out: "matmul", "mse", "broadcast", "softmax", "log_softmax"
     kink: tuple | None = None         # (at, (en, zh)): at(args, kwargs) -> mask of input elements sitting exactly
                                       # on a corner of the op, and which subgradient PyTorch picks there
 
@@ -392,6 +392,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        worked={"SoftmaxBackward0": "softmax"},
        examples=("(torch.softmax(w, dim=1) * u).sum()", "(F.softmax(w, dim=0) * u).sum()", "(w.softmax(1) * u).sum()")),
     Op("log_softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
+       worked={"LogSoftmaxBackward0": "log_softmax"},
        examples=("(torch.log_softmax(w, dim=1) * u).sum()", "(F.log_softmax(w, dim=1) * u).sum()")),
     Op("normalize", spell="f", keywords=("p", "dim", "eps"), inside=_like_input,
        rules={"ClampMinBackward0": _CLAMP["ClampMinBackward0"], "DivBackward0":
