@@ -45,9 +45,15 @@ class Preview:
         x = flat if flat.is_floating_point() else flat.double()
         k = min(PREVIEW_TOP, x.numel())
         size = x.abs().nan_to_num(nan=float("inf"))
-        where = size.sort(descending=True, stable=True).indices[:k].tolist() if k else []   # ties: first index first
+        where = []
+        for _ in range(k):             # argmax k times: linear, and ties go to the first index
+            i = int(size.argmax())
+            if not size[i] > 0:
+                break
+            where.append(i)
+            size[i] = -1.0
         shape = tuple(t.shape)
-        top = tuple((_unravel(i, shape), x[i].item()) for i in where if size[i] > 0)
+        top = tuple((_unravel(i, shape), x[i].item()) for i in where)
         return cls(shape, flat[:PREVIEW_NUMEL].clone(), x.min().item(), x.max().item(), x.mean().item(),
                    int((x == 0).sum()), top)
 
