@@ -13,6 +13,8 @@ from .experiment import OPTIMIZERS, Experiment, plan
 from .export import export_script
 from .graph import Edge, Graph, Node, trace_backward
 from .gradcheck import gradcheck
+from .gradcheck import kinks as gradcheck_kinks
+from .gradcheck import report as gradcheck_report
 from .landscape import Landscape, landscape
 from .landscape import random_directions as landscape_directions
 from .presets import PRESETS
@@ -25,5 +27,6 @@ def to_dot(graph, step=None, **options):
 
 
 __all__ = ["Edge", "Epoch", "Experiment", "ExplorerError", "Graph", "Node", "Note", "OPTIMIZERS", "PRESETS",
-           "Landscape", "Run", "compare", "export_script", "gradcheck", "landscape", "landscape_directions", "plan", "run", "to_dot",
+           "Landscape", "Run", "compare", "export_script", "gradcheck", "gradcheck_kinks", "gradcheck_report",
+           "landscape", "landscape_directions", "plan", "run", "to_dot",
            "trace_backward"]

@@ -19,22 +19,43 @@ _NOISE = re.compile(r"size|stride|options|layout|device|dtype|indices$|_numel|st
 KINDS = ("output", "op", "leaf", "data", "saved")
 KEEP_NUMEL = 4096      # tensors up to this size are kept whole in a traced graph; bigger ones as a Preview
 PREVIEW_NUMEL = 64
+PREVIEW_TOP = 3        # largest-magnitude entries a Preview keeps, with their indices
 
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """What a traced graph keeps of a big tensor: its shape and its first values (flattened).
+    """What a traced graph keeps of a big tensor: its shape, a summary and its first values.
 
-    Labels and explanations show a big tensor as its first few values and its shape, so that is
-    all a graph needs to keep: a graph of 100,000-element values then costs kilobytes, not the
-    megabytes of every value and gradient, and a server can cache many of them.
+    A graph of 100,000-element values then costs kilobytes, not the megabytes of every value and
+    gradient, and a server can cache many of them. The summary (min, max, mean, how many zeros, the
+    few largest-magnitude entries with their indices) is what labels and explanations show: the
+    first values alone are often a row of zeros that tells a student nothing.
     """
     shape: tuple[int, ...]
     head: torch.Tensor
+    lo: float | None = None
+    hi: float | None = None
+    mean: float | None = None
+    zeros: int | None = None
+    top: tuple = ()                # ((index, value), ...): the largest |values|, largest first
 
     @classmethod
     def of(cls, t: torch.Tensor) -> "Preview":
-        return cls(tuple(t.shape), t.detach().reshape(-1)[:PREVIEW_NUMEL].clone())
+        flat = t.detach().reshape(-1)
+        x = flat if flat.is_floating_point() else flat.double()
+        k = min(PREVIEW_TOP, x.numel())
+        size = x.abs().nan_to_num(nan=float("inf"))
+        where = []
+        for _ in range(k):             # argmax k times: linear, and ties go to the first index
+            i = int(size.argmax())
+            if not size[i] > 0:
+                break
+            where.append(i)
+            size[i] = -1.0
+        shape = tuple(t.shape)
+        top = tuple((_unravel(i, shape), x[i].item()) for i in where)
+        return cls(shape, flat[:PREVIEW_NUMEL].clone(), x.min().item(), x.max().item(), x.mean().item(),
+                   int((x == 0).sum()), top)
 
     def numel(self) -> int:
         n = 1
@@ -46,7 +67,16 @@ class Preview:
         return len(self.shape)
 
     def __add__(self, other) -> "Preview":
+        """Two previews' first values added; the summary of a sum cannot be known from two summaries."""
         return Preview(self.shape, self.head + (other.head if isinstance(other, Preview) else other))
+
+
+def _unravel(i: int, shape: tuple) -> tuple:
+    out = []
+    for s in reversed(shape):
+        out.append(i % s)
+        i //= s
+    return tuple(reversed(out))
 
 
 def kept(t):

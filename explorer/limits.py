@@ -20,4 +20,5 @@ MAX_WORK = 1_000_000_000   # element-operations one run may do (dry-run estimate
 OP_COST = 2_000            # element-operations charged per op call: the fixed cost of a tiny op
 MAX_EPOCH_MB = 64          # MB one epoch may hold: values autograd saves, gradients, what ops allocate inside
 WALL_LIMIT = 60.0          # seconds: a last resort on an overloaded server; the request fails, nothing is kept
+MAX_CHECK_WORK = MAX_WORK   # element-operations of one gradient check (two float64 forward passes per element)
 MAX_DRAWN_NODES = 150      # graph nodes drawn before the rest are summarised

@@ -1,4 +1,8 @@
-"""Ready-made experiments: the course's three examples first, then classic lessons."""
+"""Ready-made experiments: the course's three examples first, then classic lessons.
+
+`detach_target` and `no_detach_target` differ only by `.detach()`, so switching between them shows
+the graph lose the target's branch and the gradient change from 8w to -4w.
+"""
 from .experiment import Experiment
 
 SEED_W = ("[[0.5068, 0.7041, -0.3873], [0.2316, -0.6001, -2.0265], [0.7206, -0.3271, -1.6952], "
@@ -16,6 +20,12 @@ PRESETS: dict[str, Experiment] = {
         tensors={"x": "torch.ones(2, 5)", "y": "torch.zeros(2, 3)", "w": SEED_W, "b": SEED_B},
         trainable=("w", "b"),
         loss="z = x.matmul(w) + b\nloss = torch.nn.MSELoss()(z, y)", lr=0.01, epochs=1),
+    "detach_target": Experiment(
+        tensors={"w": "torch.tensor([1., 2.])"}, trainable=("w",),
+        loss="target = (3 * w).detach()\nloss = ((w - target) ** 2).sum()", lr=0.01, epochs=20),
+    "no_detach_target": Experiment(
+        tensors={"w": "torch.tensor([1., 2.])"}, trainable=("w",),
+        loss="target = 3 * w\nloss = ((w - target) ** 2).sum()", lr=0.01, epochs=20),
     "logistic_regression": Experiment(
         tensors={"x": "[[0.5, 1.0], [1.0, 2.5], [3.0, 0.5], [2.5, 3.0], [-1.0, -0.5], [-2.0, 1.0]]",
                  "y": "[[0.0], [1.0], [0.0], [1.0], [0.0], [0.0]]",

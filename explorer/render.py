@@ -21,7 +21,7 @@ from .graph import Preview
 from .limits import MAX_DRAWN_NODES
 
 WORDS = {
-    "en": dict(value="value", grad="grad", shape="shape", scalar="scalar", saved="saved",
+    "en": dict(zeros="{n} zeros", value="value", grad="grad", shape="shape", scalar="scalar", saved="saved",
                more="… {n} more nodes (limit {limit})", loss="Loss", epoch="Epoch",
                params="Parameters", grads="Gradients", abs_grads="|gradient|", param_value="value",
                omitted="{n} more omitted (limit {limit})", nonfinite="{n} non-finite values not shown",
@@ -32,7 +32,7 @@ WORDS = {
                race="Optimizer race: loss per epoch", leader="leader", leads="{name} leads",
                at_lr="{name} · lr {lr}", diverged="{name} (diverged at epoch {d})",
                race_landscape="The racers' paths on the loss landscape"),
-    "zh": dict(value="值", grad="梯度", shape="形状", scalar="标量", saved="保存的张量",
+    "zh": dict(zeros="{n} 个 0", value="值", grad="梯度", shape="形状", scalar="标量", saved="保存的张量",
                more="… 还有 {n} 个节点未显示（上限 {limit}）", loss="损失", epoch="轮次",
                params="参数", grads="梯度", abs_grads="|梯度|", param_value="值",
                omitted="另有 {n} 条未显示，上限 {limit}", nonfinite="{n} 个非有限值未显示",
@@ -86,8 +86,10 @@ def _shape(shape) -> str:
     return str(tuple(shape))
 
 
-def fmt_tensor(t: torch.Tensor | None) -> str:
-    """Numbers of a small tensor (4 significant digits), else its first few values and "…".
+def fmt_tensor(t: torch.Tensor | None, lang: str = "en") -> str:
+    """Numbers of a small tensor (4 significant digits), else its first few values and "…", or,
+    where those say nothing (a big tensor's preview, a leading run of one repeated value in a tensor
+    that is not constant), its min, max, mean and how many zeros.
 
     One `tolist()` per tensor keeps this in microseconds where torch's repr takes far longer.
     The result is only digits, brackets and words like nan, so it goes into HTML labels unescaped.
@@ -95,7 +97,9 @@ def fmt_tensor(t: torch.Tensor | None) -> str:
     if t is None:
         return "—"
     if isinstance(t, Preview):
-        return "[" + ", ".join([_num(x) for x in t.head[:SUMMARY_HEAD].tolist()]) + ", …]"
+        if t.lo is None or t.lo == t.hi:       # a sum of previews, or a constant: its first values say it all
+            return "[" + ", ".join([_num(x) for x in t.head[:SUMMARY_HEAD].tolist()]) + ", …]"
+        return summary(t.lo, t.hi, t.mean, t.zeros, lang)
     n = t.numel()
     if n <= SMALL_NUMEL:
         return _nested(t.tolist())
@@ -103,7 +107,19 @@ def fmt_tensor(t: torch.Tensor | None) -> str:
         head = t.numpy().ravel()[:SUMMARY_HEAD].tolist()
     except (TypeError, RuntimeError):
         head = t.reshape(-1)[:SUMMARY_HEAD].tolist()
+    if len(set(head)) == 1:                 # [0, 0, 0, …] hides what follows: summarise the whole tensor
+        x = t.detach().reshape(-1)
+        x = x if x.is_floating_point() else x.double()
+        lo, hi = x.min().item(), x.max().item()
+        if lo != hi:
+            return summary(lo, hi, x.mean().item(), int((x == 0).sum()), lang)
     return "[" + ", ".join([_num(x) for x in head]) + ", …]"
+
+
+def summary(lo: float, hi: float, mean: float, zeros: int, lang: str = "en") -> str:
+    """A big tensor in a few numbers: "min -0.31 · max 0.92 · mean 0.01 · 40 zeros"."""
+    text = f"min {_num(lo)} · max {_num(hi)} · mean {_num(mean)}"
+    return text + (" · " + _words(lang)["zeros"].format(n=zeros) if zeros else "")
 
 
 def _edge_label(t: torch.Tensor | None) -> str | None:
@@ -137,7 +153,7 @@ def _visible(graph, max_nodes: int):
     return keep, len(nodes) - len(keep)
 
 
-def _label(n, w: dict, small: int, hide_grad: bool) -> str:
+def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
     sm = f'<font point-size="{small}">'
     if n.kind == "op":
         head = f"<b>{escape(n.name)}</b> = {escape(n.label)}" if n.name else f"<b>{escape(n.label)}</b>"
@@ -155,9 +171,9 @@ def _label(n, w: dict, small: int, hide_grad: bool) -> str:
     if n.shape is not None:
         rows.append(f'<tr><td align="left">{w["shape"]} {_shape(n.shape) if n.shape else w["scalar"]}</td></tr>')
     if n.value is not None:
-        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value)}</td></tr>')
+        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value, lang)}</td></tr>')
     if n.kind in ("op", "leaf", "output"):
-        g = "?" if hide_grad else fmt_tensor(n.grad)
+        g = "?" if hide_grad else fmt_tensor(n.grad, lang)
         rows.append(f'<tr><td align="left">{w["grad"]} {g}</td></tr>')
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
 
@@ -209,7 +225,7 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang) -> str:
         o = n.order
         state = ("normal" if step is None or o is None else
                  "done" if o < step else "current" if o == step else "pending")
-        groups.setdefault((n.kind, state), []).append((n.id, _label(n, w, small, state == "pending")))
+        groups.setdefault((n.kind, state), []).append((n.id, _label(n, w, small, state == "pending", lang)))
     for (kind, state), members in groups.items():
         light, strong = PALETTE.get(kind, PALETTE["data"])
         style = {"normal": dict(fillcolor=light),

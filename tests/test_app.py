@@ -84,7 +84,8 @@ def test_every_preset_renders_its_graph_and_curves(key):
         if node.kind in ("op", "leaf"):
             assert node.label in source, node.label
     assert at.selectbox(key="preset").value == key
-    assert not figures(at) and not at.main.dataframe and not script(at)     # only the open tab is drawn
+    assert not figures(at) and len(at.main.dataframe) == 1 and not script(at)   # only the open tab is drawn
+    assert list(at.main.dataframe[0].value.columns)[0] == "Element"             # the graph tab's gradient check
     figs = figures(open_tab(at, 1))
     assert len(figs) == 3                        # loss, parameters, gradients
     assert at.query_params["tab"] == "1"
@@ -483,3 +484,89 @@ def test_race_runs_explain_a_bad_second_learning_rate_instead_of_raising():
     runs, error = compute.race_runs(exp, ("gd", "adam"), 0.1)
     assert error is None and [(o, lr) for o, lr, _ in runs][2:] == [("gd", 0.1), ("adam", 0.1)]
     assert runs[0][2].history.losses.tolist() == run(exp).history.losses.tolist()
+
+
+# ---------------------------------------------------------------- detach
+
+
+def test_detach_presets_differ_in_the_graph_and_the_gradient():
+    """By hand: with detach, d/dw (w - c)² summed = 2(w - 3w) = -4w; without, 2(w - 3w)(1 - 3) = 8w."""
+    cut = app(preset="detach_target")
+    ok(cut)
+    whole = app(preset="no_detach_target")
+    ok(whole)
+    cut_dot, whole_dot = dot(cut), dot(whole)
+    assert "(3 * w).detach()" in cut_dot and "detached" in cut_dot and "MulBackward0" not in cut_dot
+    assert "<b>target</b> = MulBackward0" in whole_dot and "detach" not in whole_dot
+    assert "grad [-4, -8]" in cut_dot and "grad [8, 16]" in whole_dot
+    assert "−4w" in " ".join(i.value for i in cut.info) and "8w" in " ".join(i.value for i in whole.info)
+    assert "[-4, -8]" in words(cut) and "[8, 16]" in words(whole)
+    assert run(PRESETS["detach_target"]).history.grads["w"][0].tolist() == [-4.0, -8.0]
+    assert run(PRESETS["no_detach_target"]).history.grads["w"][0].tolist() == [8.0, 16.0]
+    zh = app(preset="detach_target", lang="zh")
+    assert "常数" in " ".join(i.value for i in zh.info)
+    # the float64 estimate still sees the path through target: it finds 8w, autograd -4w, and the page says why
+    table = gradcheck_table(cut)
+    assert list(table["autograd (float32)"]) == ["-4.0", "-8.0"]
+    assert [round(float(v), 4) for v in table["Estimate (float64)"]] == [8.0, 16.0]
+    assert "differ on purpose" in " ".join(i.value for i in cut.info)
+    assert "differ on purpose" not in " ".join(i.value for i in whole.info)
+
+
+# ---------------------------------------------------------------- gradient check
+
+
+def gradcheck_table(at: AppTest):
+    frames = [d.value for d in at.main.dataframe]     # the graph tab's only table
+    assert len(frames) == 1
+    return frames[0]
+
+
+def test_gradient_check_lists_autograd_the_estimate_and_the_difference_per_leaf():
+    at = app(preset="linear_layer")
+    ok(at)
+    table = gradcheck_table(at)
+    assert list(table.columns) == ["Element", "autograd (float32)", "Estimate (float64)", "Difference"]
+    assert len(table) == 15 + 3
+    row = table[table["Element"] == "w[0, 2]"].iloc[0]
+    assert row["autograd (float32)"] == repr(explorer_grad("linear_layer", "w")[0][2])   # full float32 repr
+    assert float(row["Estimate (float64)"]) == pytest.approx(-2.8107333, abs=1e-6)
+    text = words(at)
+    assert "Gradient check" in text and "`w` (5×3): all 15 elements checked" in text
+    at.slider(key="step").set_value(5).run()       # AccumulateGrad of w: its step mentions the estimate
+    assert "central difference" in words(at) and "d loss/d w" in words(at)
+    big = app(preset="linear_layer", proj="1")      # projection: a Markdown table, which the page's CSS enlarges
+    assert not big.main.dataframe and "| w[0, 2] | -2.8107333183288574 |" in words(big)
+    zh = app(preset="linear_layer", lang="zh")
+    assert "梯度检验" in words(zh) and list(gradcheck_table(zh).columns)[2] == "数值估计（float64）"
+
+
+def explorer_grad(key, name):
+    return run(PRESETS[key]).history.grads[name][0].tolist()
+
+
+@pytest.mark.parametrize("loss, op", [("torch.relu(w).sum()", "relu"), ("w.abs().sum()", "abs")])
+def test_a_kink_is_noted_with_the_subgradient_pytorch_picks(loss, op):
+    from explorer import Experiment
+    exp = Experiment(tensors={"w": "[-1.0, 0.0, 2.0]"}, trainable=("w",), loss=f"loss = {loss}")
+    at = app(**to_query(exp, "en", None))
+    ok(at)
+    notes = " ".join(w.value for w in at.warning)
+    assert f"corner of `{op}`" in notes and f"{op}′(0)" in notes and "`w` has 1 element(s) exactly on a corner" in notes
+    table = gradcheck_table(at)
+    assert list(table["Element"]) == ["w[0]", "w[1]", "w[2]"]
+    assert table["Estimate (float64)"][1].startswith("0.5" if op == "relu" else "0.0")
+    zh = app(**to_query(exp, "zh", None))
+    assert "拐点" in " ".join(w.value for w in zh.warning)
+    assert not app(preset="single_step").warning
+
+
+def test_a_big_tensor_is_checked_on_64_spread_elements():
+    from explorer import Experiment
+    exp = Experiment(tensors={"w": "torch.randn(100, 100)"}, trainable=("w",), loss="loss = (w * w).mean()")
+    at = app(**to_query(exp, "en", None))
+    ok(at)
+    assert "`w` (100×100): 64 of 10,000 elements checked, evenly spread" in words(at)
+    table = gradcheck_table(at)
+    assert len(table) == 64 and table["Element"][0] == "w[0, 0]" and table["Element"][63] == "w[99, 99]"
+    assert all(float(d) < 1e-6 for d in table["Difference"])

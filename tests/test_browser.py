@@ -196,3 +196,71 @@ def test_race_tab(page: Page, app_url, shot, query, tab, name):
     expect(page).to_have_url(re.compile(r"tab=5\b"), timeout=TIMEOUT)
     tall(page, 2000)
     shot(page, name)
+
+
+def query_of(exp, lang="en") -> str:
+    from urllib.parse import urlencode
+
+    from explorer.share import to_query
+    return urlencode(to_query(exp, lang, None))
+
+
+@pytest.mark.parametrize("query, title, name", [
+    ("preset=linear_layer", "Gradient check", "gradcheck_linear_layer"),
+    ("preset=linear_layer&lang=zh", "梯度检验", "zh_gradcheck_linear_layer"),
+    ("preset=linear_layer&proj=1", "Gradient check", "gradcheck_projection"),
+])
+def test_gradient_check_section(page: Page, app_url, shot, query, title, name):
+    open_app(page, f"{app_url}/?{query}")
+    box = page.locator(".st-key-gradcheck")
+    expect(box).to_contain_text(title, timeout=TIMEOUT)
+    table = "table" if "proj=1" in query else "[data-testid='stDataFrame']"     # projection: big Markdown type
+    expect(box.locator(table).first).to_be_visible(timeout=TIMEOUT)
+    assert "Traceback" not in page.inner_text("body")
+    tall(page, 2600)
+    box.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    shot(page, name)
+
+
+@pytest.mark.parametrize("lang, word", [("en", "Kink"), ("zh", "拐点")])
+def test_kink_note(page: Page, app_url, shot, lang, word):
+    from explorer import Experiment
+    exp = Experiment(tensors={"w": "[-1.0, 0.0, 2.0]"}, trainable=("w",), loss="loss = torch.relu(w).sum()")
+    open_app(page, f"{app_url}/?{query_of(exp, lang)}")
+    note = page.locator(".st-key-gradcheck [data-testid='stAlert']").first
+    expect(note).to_contain_text(word, timeout=TIMEOUT)
+    expect(note).to_contain_text("relu′(0)")
+    tall(page, 2000)
+    note.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    shot(page, f"kink_{lang}")
+
+
+@pytest.mark.parametrize("query, name", [("preset=linear_layer&step=4", "mm_step"),
+                                         ("preset=linear_layer&step=4&lang=zh", "zh_mm_step"),
+                                         ("preset=linear_layer&step=4&proj=1&hide=inputs", "mm_step_projection")])
+def test_matrix_explanation_at_the_mm_step(page: Page, app_url, shot, query, name):
+    open_app(page, f"{app_url}/?{query}")
+    explanation = page.locator(".st-key-explain")
+    expect(explanation).to_contain_text("MmBackward0", timeout=TIMEOUT)
+    expect(explanation).to_contain_text("xᵀ · dL/dZ")
+    expect(explanation.locator("pre").first).to_contain_text("0.3499")
+    tall(page, 2000)
+    explanation.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    shot(page, name)
+
+
+@pytest.mark.parametrize("preset, lang", [("detach_target", "en"), ("no_detach_target", "en"),
+                                          ("detach_target", "zh")])
+def test_detach_preset_graph(page: Page, app_url, shot, preset, lang):
+    open_app(page, f"{app_url}/?preset={preset}&lang={lang}")
+    text = svg(page).text_content()
+    if preset == "detach_target":
+        assert "(3 * w).detach()" in text and "MulBackward0" not in text and "[-4, -8]" in text
+    else:
+        assert "MulBackward0" in text and "detach" not in text and "[8, 16]" in text
+    expect(page.get_by_test_id("stAlertContentInfo").first).to_contain_text("w.grad")
+    tall(page, 1300)
+    shot(page, f"{'zh_' if lang == 'zh' else ''}preset_{preset}")

@@ -154,6 +154,8 @@ EXPORTED = {
     "single_step": PRESETS["single_step"],
     "multi_epoch": PRESETS["multi_epoch"],
     "linear_layer": PRESETS["linear_layer"],
+    "detach_target": PRESETS["detach_target"],
+    "no_detach_target": PRESETS["no_detach_target"],
     "mlp_adam": PRESETS["mlp"].replace(epochs=40),
     "mlp_adam_1000": PRESETS["mlp"].replace(epochs=1000),
     "logistic_regression": PRESETS["logistic_regression"],

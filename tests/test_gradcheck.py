@@ -50,3 +50,50 @@ def test_an_optimizer_race_runs_the_same_experiment_under_each():
     assert torch.equal(race["gd"].history.params["w"], explorer.run(exp).history.params["w"])
     assert all(r.experiment.optimizer == name for name, r in race.items())
     assert not torch.equal(race["adam"].history.losses, race["gd"].history.losses)
+
+
+def _one(loss, w="[-1.0, 0.0, 2.0]"):
+    return explorer.run(Experiment(tensors={"w": w}, trainable=("w",), loss=loss))
+
+
+@pytest.mark.parametrize("loss, op, estimate, picked", [
+    ("torch.relu(w).sum()", "relu", 0.5, 0.0),        # relu'(0) = 0; the slopes 0 and 1 average to 0.5
+    ("w.abs().sum()", "abs", 0.0, 0.0),               # abs'(0) = sign(0) = 0; -1 and 1 average to 0 too
+    ("w.clamp(min=0).sum()", "clamp", 0.5, 1.0),      # the bound counts as inside
+    ("F.leaky_relu(w, negative_slope=0.2).sum()", "leaky_relu", 0.6, 0.2),
+])
+def test_a_kink_is_found_and_says_which_subgradient_pytorch_picks(loss, op, estimate, picked):
+    run = _one(loss)
+    found = explorer.gradcheck_kinks(run, 1)
+    assert [(k.op, k.of, k.count) for k in found] == [(op, "w", 1)]
+    assert "0" in found[0].en and found[0].zh != found[0].en
+    auto, numeric, _ = explorer.gradcheck(run)["w"]
+    assert auto[1].item() == pytest.approx(picked) and numeric[1].item() == pytest.approx(estimate, abs=1e-6)
+
+
+def test_ties_of_max_and_no_kink_elsewhere():
+    assert [(k.op, k.count) for k in explorer.gradcheck_kinks(_one("w.max()", "[2.0, 2.0, 1.0]"), 1)] == [("max", 2)]
+    assert [(k.op, k.count) for k in explorer.gradcheck_kinks(_one("torch.maximum(w, w * 0).sum()"), 1)] == \
+        [("maximum", 1)]
+    assert explorer.gradcheck_kinks(_one("torch.relu(w).sum()", "[-1.0, 0.5, 2.0]"), 1) == []
+    assert explorer.gradcheck_kinks(_one("(w * w).sum()"), 1) == []
+
+
+def test_the_report_is_plain_numbers_at_the_courses_precision():
+    rep = explorer.gradcheck_report(explorer.run(PRESETS["linear_layer"]), 1)
+    w, b = rep.checks
+    assert (w.name, w.shape, len(w.rows), b.name, len(b.rows)) == ("w", (5, 3), 15, "b", 3)
+    assert w.rows[2].index == "[0, 2]" and w.rows[2].autograd == pytest.approx(-2.8108, abs=1e-4)
+    assert type(w.rows[2].autograd) is float and w.rows[2].autograd == float(torch.tensor(w.rows[2].autograd))
+    assert all(r.diff < 1e-6 for r in w.rows + b.rows) and rep.kinks == () and rep.per_tensor == 64
+
+
+def test_the_check_is_bounded_by_its_work_budget():
+    run = explorer.run(Experiment(tensors={"w": "torch.randn(100, 100)", "x": "torch.randn(100, 100)"},
+                                  trainable=("w", "x"), loss="(torch.tanh(w @ x) ** 2).mean()"))
+    assert explorer.gradcheck(run)["w"][1].isnan().sum() == 10_000 - 64        # 64 spread elements each
+    per = run.plan.work * 2 * 2
+    few = explorer.gradcheck(run, budget=per * 5)
+    assert all(int((~n.isnan()).sum()) == 5 for _, n, _ in few.values())
+    none = explorer.gradcheck(run, budget=per - 1)
+    assert all(n.isnan().all() and err != err for _, n, err in none.values())   # nothing checked: nan

@@ -101,3 +101,52 @@ def test_explain_every_step_of_every_preset():
         for k in range(g.steps + 1):
             for lang in ("en", "zh"):
                 assert explain_step(g, k, lang).strip()
+
+
+def _step_of(g, op):
+    return next(k for k in range(1, g.steps + 1) if g.step(k).op == op)
+
+
+def test_the_linear_layer_steps_show_their_numbers():
+    """The course's third example: x @ w + b then MSELoss, each matrix step with the real float32 numbers."""
+    g = explorer.run(explorer.PRESETS["linear_layer"]).graph
+    mm = explain_step(g, _step_of(g, "MmBackward0"))
+    assert "dL/dw = xᵀ · dL/dZ" in mm and "```" in mm
+    assert "⎡1 1⎤" in mm and "⎡ 0.3499 -0.1134  -2.811⎤" in mm and "0.1749 -0.0567  -1.405" in mm
+    mse = explain_step(g, _step_of(g, "MseLossBackward0"))
+    assert "dL/dz = 2 · (z − y) / 6" in mse and "0.5248" in mse and "0.1749" in mse
+    add = explain_step(g, _step_of(g, "AddBackward0"))
+    assert ("dL/db, summed over the 2 rows it was broadcast along: [0.1749, -0.0567, -1.405] + "
+            "[0.1749, -0.0567, -1.405] = **[0.3499, -0.1134, -2.811]**") in add
+    zh = explain_step(g, _step_of(g, "MmBackward0"), "zh")
+    assert "代入数字" in zh and "⎡1 1⎤" in zh
+
+
+def test_big_matrices_get_one_element_worked_out_and_stay_short():
+    exp = explorer.Experiment(tensors={"a": "torch.randn(40, 30)", "b": "torch.randn(30, 20)"}, trainable=("a", "b"),
+                              loss="loss = (a @ b).pow(2).mean()")
+    g = explorer.run(exp).graph
+    text = explain_step(g, _step_of(g, "MmBackward0"))
+    assert "```" not in text and len(text) < 2000
+    da = next(e.grad for e in g.inputs(g.step(_step_of(g, "MmBackward0")).id) if g.node(e.src).label == "a")
+    i, j = (int(v) for v in torch.unravel_index(da.abs().argmax(), da.shape))
+    assert f"dL/da[{i}, {j}] = Σₖ dL/dZ[{i}, k] · b[{j}, k] = " in text and "(14 more terms)" in text
+    from explorer.render import _num
+    assert f"**{_num(float(da[i, j]))}**" in text
+
+
+def test_softmax_step_works_out_one_row():
+    exp = explorer.Experiment(tensors={"w": "[[1., 2., 3.], [0., 0., 1.]]", "u": "[[1., 0., 0.], [0., 1., 0.]]"},
+                              trainable=("w",), loss="loss = (torch.softmax(w, dim=1) * u).sum()")
+    g = explorer.run(exp).graph
+    text = explain_step(g, _step_of(g, "SoftmaxBackward0"))
+    assert "s = [" in text and "Σ g·s" in text
+
+
+def test_log_softmax_step_works_out_one_row():
+    exp = explorer.Experiment(tensors={"w": "[[1., 2., 3.], [0., 0., 1.]]"}, trainable=("w",),
+                              loss="loss = F.cross_entropy(w, torch.tensor([0, 2]))")
+    g = explorer.run(exp).graph
+    text = explain_step(g, _step_of(g, "LogSoftmaxBackward0"))
+    assert "softmax(z) = [0.09003, 0.2447, 0.6652], g = [-0.5, 0, 0], Σg = -0.5" in text
+    assert "= **[-0.455, 0.1224, 0.3326]** (the row with the largest |gradient|" in text

@@ -366,3 +366,29 @@ def test_race_colours_are_the_same_in_both_figures():
         colours = {t["name"]: (t.get("line") or t["marker"]).get("color") for t in fig["data"]
                    if t["type"] == "scatter" and t.get("showlegend", True) and t["name"] in runs}
         assert colours == {"gd": RACE_COLORS["gd"], "adam": RACE_COLORS["adam"]}
+
+
+def test_previews_and_cut_tensors_show_a_summary_not_a_row_of_zeros():
+    from explorer.explain import fmt
+    from explorer.graph import Preview
+    x = torch.zeros(100, 100)
+    x[50, 7], x[99, 99] = 0.92, -0.31
+    p = Preview.of(x)
+    assert (p.shape, p.zeros, p.top[0]) == ((100, 100), 9998, ((50, 7), pytest.approx(0.92)))
+    assert fmt_tensor(p) == "min -0.31 · max 0.92 · mean 6.1e-5 · 9998 zeros"
+    assert fmt_tensor(p, "zh").endswith("9998 个 0")
+    assert fmt(p) == "min -0.31 · max 0.92 · mean 6.1e-5 · 9998 zeros (100×100); |max| [50, 7] 0.92, [99, 99] -0.31 …"
+    assert fmt_tensor(Preview.of(torch.ones(5000))) == "[1, 1, 1, …]"
+    small = torch.zeros(4, 4)
+    small[3, 1] = 2.0
+    assert fmt_tensor(small) == "min 0 · max 2 · mean 0.125 · 15 zeros"
+    assert fmt_tensor(torch.ones(3, 3)) == "[1, 1, 1, …]"
+
+
+def test_a_big_value_is_labelled_by_its_summary():
+    w = torch.zeros(100, 100)
+    w[0, 0] = 1.0
+    w.requires_grad_(True)
+    g = trace_backward((w * 3).sum(), {"w": w})
+    dot = to_dot(g)
+    assert "value min 0 · max 1 · mean 0.0001 · 9999 zeros" in dot and "grad [3, 3, 3, …]" in dot

@@ -240,6 +240,9 @@ def test_every_message_formats_in_chinese_prose():
 
 def test_page_texts_use_full_width_punctuation():
     pairs = list(ui_text.TEXT.values()) + list(ui_text.PRESET_TITLES.values()) + list(ui_text.OPTIMIZER_TITLES.values())
+    pairs += list(ui_text.PRESET_NOTES.values())
+    for _en, zh in ui_text.PRESET_NOTES.values():
+        check_zh(zh)
     for _en, zh in pairs:
         assert not HALF_AFTER_CJK.search(zh), zh
         assert not re.search(r"[,:;]\s*[\u3400-\u9fff]", zh.replace("Language / ", "")), zh
@@ -281,3 +284,16 @@ def test_fuzz_chinese_messages_of_token_soup(text):
         except ExplorerError as e:
             check_zh(e.zh)
             check_no_internals(e)
+
+
+def test_kink_notes_are_chinese_prose():
+    from explorer.lang.ops import KINKS
+    for _at, (en, zh) in KINKS.values():
+        assert en != zh
+        check_zh(zh)
+
+
+def test_gradient_check_texts_are_chinese_prose():
+    for key in ("gradcheck", "gradcheck_intro", "gradcheck_all", "gradcheck_spread", "gradcheck_none",
+                "gradcheck_unreached", "gradcheck_detached", "kink", "kink_value", "gradcheck_failed"):
+        check_zh(ui_text.TEXT[key][1])

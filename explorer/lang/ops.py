@@ -40,6 +40,10 @@ class Op:
     tensors: bool = False             # the first argument is a list of tensors: cat, stack
     choices: dict = field(default_factory=dict)   # keyword -> allowed strings, where this op differs
     bare: bool = False                # also spelled without a prefix, as the first version allowed: relu(w)
+    worked: dict = field(default_factory=dict)    # grad_fn class name -> how explain.py works its numbers
+                                                  # out: "matmul", "mse", "broadcast", "softmax", "log_softmax"
+    kink: tuple | None = None         # (at, (en, zh)): at(args, kwargs) -> mask of input elements sitting exactly
+                                      # on a corner of the op, and which subgradient PyTorch picks there
 
 
 def _like_input(field, args):
@@ -94,6 +98,72 @@ def _products(field, args):
     return 0, a.numel() * (b.shape[0] if b.dim() > 1 else 1) // MATMUL_SPEEDUP + b.numel()
 
 
+def _grad_input(args):
+    x = args[0] if args else None
+    return x if isinstance(x, torch.Tensor) and x.requires_grad and x.is_floating_point() else None
+
+
+def _at_zero(args, kwargs):
+    x = _grad_input(args)
+    return None if x is None else x == 0
+
+
+def _at_bounds(args, kwargs):
+    """clamp: x equal to min or max (numbers or tensors)."""
+    x = _grad_input(args)
+    if x is None:
+        return None
+    bounds = list(args[1:3]) + [kwargs.get("min"), kwargs.get("max")]
+    mask = torch.zeros_like(x, dtype=torch.bool)
+    for b in bounds:
+        if b is not None:
+            mask |= x == (b.detach() if isinstance(b, torch.Tensor) else b)
+    return mask
+
+
+def _at_ties(args, kwargs, largest=True):
+    """max/min/amax/amin: elements tied for the extreme of their slice (all, or along dim); with a
+    second tensor (torch.max(a, b)) the positions where both are equal."""
+    x = _grad_input(args)
+    other = args[1] if len(args) > 1 else kwargs.get("other")
+    if isinstance(other, torch.Tensor):
+        a, b = args[0], other
+        if not ((a.requires_grad or b.requires_grad) and a.is_floating_point()):
+            return None
+        return (a == b).expand(torch.broadcast_shapes(a.shape, b.shape))
+    if x is None or x.numel() == 0:
+        return None
+    dim = other if isinstance(other, (int, tuple)) else kwargs.get("dim")
+    dims = tuple(range(x.dim())) if dim is None else dim
+    top = x.detach().amax(dims, keepdim=True) if largest else x.detach().amin(dims, keepdim=True)
+    hit = x == top
+    return hit & (hit.sum(dims, keepdim=True) > 1)
+
+
+def _ties(largest):
+    return lambda args, kwargs: _at_ties(args, kwargs, largest)
+
+
+def _at_equal(args, kwargs):
+    a, b = (args + (None, None))[:2]
+    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and (a.requires_grad or b.requires_grad)):
+        return None
+    return (a == b).expand(torch.broadcast_shapes(a.shape, b.shape))
+
+
+_TIES = ("Several elements tie for the extreme: PyTorch shares the gradient equally among them (1/k each; along "
+         "a dim all of it goes to the one at .indices). Nudging one tied element moves the result on one side "
+         "only, so the estimate gives each 0.5.",
+         "有几个元素并列最大（或最小）：PyTorch 把梯度平分给它们（每个 1/k；沿 dim 时全部给 .indices 指向的那个）。"
+         "微调其中一个只会在一侧改变结果，所以数值估计给每个都是 0.5。")
+_EQUAL = ("Where both inputs are equal PyTorch gives each half of the gradient; the estimate averages the slopes 0 "
+          "and 1, also 0.5: here they agree.",
+          "两个输入相等处，PyTorch 给每个一半的梯度；数值估计平均两侧斜率 0 和 1，也是 0.5：这里两者一致。")
+_BOUNDS = ("At x = min or x = max PyTorch counts x as inside and passes the gradient on (slope 1); the estimate "
+           "averages the slopes 1 and 0 and gets 0.5.",
+           "x 恰好等于 min 或 max 时，PyTorch 把它算作在范围内，照常传梯度（斜率 1）；数值估计平均两侧斜率 1 和 0，得到 0.5。")
+
+
 _RESHAPE = ("Only moves values around (view, transpose, index): the gradient is moved back to where each "
             "value came from, unchanged; positions that were not used get 0.",
             "只移动数值(变形、转置、索引):梯度被原样送回每个值原来的位置,没有用到的位置得到 0。")
@@ -145,7 +215,11 @@ _SHAPES = ("ViewBackward0", "UnsafeViewBackward0", "ReshapeAliasBackward0", "Clo
 
 OPS: dict[str, Op] = {op.name: op for op in [
     # elementwise
-    Op("abs", bare=True, rules={"AbsBackward0": ("d |x|/dx = sign(x).", "d |x|/dx = sign(x)。")},
+    Op("abs", bare=True, kink=(_at_zero, ("PyTorch takes abs′(0) = sign(0) = 0; the estimate averages the slopes "
+                                          "−1 and 1, which also gives 0: here they agree.",
+                                          "PyTorch 取 abs′(0) = sign(0) = 0；数值估计平均两侧斜率 −1 和 1，也是 0："
+                                          "这里两者一致。")),
+       rules={"AbsBackward0": ("d |x|/dx = sign(x).", "d |x|/dx = sign(x)。")},
        examples=("torch.abs(w - 0.3).sum()", "(w - 0.3).abs().sum()")),
     Op("exp", bare=True, rules={"ExpBackward0": ("d eˣ/dx = eˣ.", "d eˣ/dx = eˣ。")}, examples=("torch.exp(w).sum()",)),
     Op("log", bare=True, rules={"LogBackward0": ("d ln(x)/dx = 1/x.", "d ln(x)/dx = 1/x。")},
@@ -167,9 +241,15 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rules={"SigmoidBackward0": ("dσ(x)/dx = σ(x)·(1 - σ(x)).", "dσ(x)/dx = σ(x)·(1 - σ(x))。")},
        examples=("torch.sigmoid(w).sum()", "F.sigmoid(w).sum()")),
     Op("relu", spell="tfm", bare=True,
+       kink=(_at_zero, ("PyTorch takes relu′(0) = 0 (ReluBackward passes the gradient only where x > 0); the "
+                        "estimate averages the slopes 0 and 1 on the two sides and gets 0.5.",
+                        "PyTorch 取 relu′(0) = 0（ReluBackward 只在 x > 0 处传梯度）；数值估计平均两侧斜率 0 和 1，"
+                        "得到 0.5。")),
        rules={"ReluBackward0": ("d relu(x)/dx = 1 where x > 0, else 0.", "x > 0 时 d relu(x)/dx = 1,否则为 0。")},
        examples=("F.relu(w - 0.3).sum()", "torch.relu(w - 0.3).sum()", "(w - 0.3).relu().sum()")),
     Op("leaky_relu", spell="f", arity=(0, 1), keywords=("negative_slope",),
+       kink=(_at_zero, ("At x = 0 PyTorch takes the left slope, negative_slope; the estimate averages it with "
+                        "the right slope 1.", "x = 0 处 PyTorch 取左侧斜率 negative_slope；数值估计把它和右侧斜率 1 平均。")),
        rules={"LeakyReluBackward0": ("1 where x > 0, else negative_slope (0.01 unless given).",
                                      "x > 0 处为 1,否则为 negative_slope(默认 0.01)。")},
        examples=("F.leaky_relu(w - 0.3).sum()", "F.leaky_relu(w - 0.3, negative_slope=0.2).sum()")),
@@ -187,14 +267,14 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("silu", spell="f", rules={"SiluBackward0": ("silu(x) = x·σ(x), so d/dx = σ(x)·(1 + x·(1 - σ(x))).",
                                                    "silu(x) = x·σ(x),所以 d/dx = σ(x)·(1 + x·(1 - σ(x)))。")},
        examples=("F.silu(w).sum()",)),
-    Op("clamp", arity=(0, 2), keywords=("min", "max"), bare=True, rules=_CLAMP,
+    Op("clamp", arity=(0, 2), keywords=("min", "max"), bare=True, rules=_CLAMP, kink=(_at_bounds, _BOUNDS),
        examples=("torch.clamp(w, -0.5, 0.5).sum()", "w.clamp(min=0.2).sum()", "w.clamp(max=0.4).sum()",
                  "torch.clamp(w, min=v.sum(), max=1).sum()", "torch.clamp(w, min=u).sum()")),
-    Op("maximum", arity=(1, 1),
+    Op("maximum", arity=(1, 1), kink=(_at_equal, _EQUAL),
        rules={"MaximumBackward0": ("The gradient goes to the larger input at each position (half each on a tie).",
                                    "每个位置梯度给较大的那个输入(相等时各一半)。")},
        examples=("torch.maximum(w, u).sum()", "w.maximum(u).sum()")),
-    Op("minimum", arity=(1, 1),
+    Op("minimum", arity=(1, 1), kink=(_at_equal, _EQUAL),
        rules={"MinimumBackward0": ("The gradient goes to the smaller input at each position (half each on a tie).",
                                    "每个位置梯度给较小的那个输入(相等时各一半)。")},
        examples=("torch.minimum(w, u).sum()",)),
@@ -220,16 +300,16 @@ OPS: dict[str, Op] = {op.name: op for op in [
               "ProdBackward1": ("Along dim: d(prod x)/dxᵢ = the product of the other elements of its slice.",
                                 "沿 dim:d(prod x)/dxᵢ = 同一段中其余元素的乘积。")},
        examples=("w.prod()", "torch.prod(w, dim=1).sum()")),
-    Op("max", arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX,
+    Op("max", arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
        examples=("w.max()", "torch.max(w, dim=1).values.sum()", "w.max(0).values.sum()",
                  "torch.max(w, u).sum()")),
-    Op("min", arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN,
+    Op("min", arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
        examples=("w.min()", "torch.min(w, dim=0).values.sum()")),
-    Op("amax", arity=(0, 1), keywords=("dim", "keepdim"),
+    Op("amax", arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(True), _TIES),
        rules={"AmaxBackward0": ("The gradient goes to the largest element(s), shared equally among ties; "
                                 "the others get 0.", "梯度给最大的元素(并列时平分),其余得到 0。")},
        examples=("w.amax(dim=1).sum()", "torch.amax(w)")),
-    Op("amin", arity=(0, 1), keywords=("dim", "keepdim"),
+    Op("amin", arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(False), _TIES),
        rules={"AminBackward0": ("The gradient goes to the smallest element(s), shared equally among ties; "
                                 "the others get 0.", "梯度给最小的元素(并列时平分),其余得到 0。")},
        examples=("w.amin(dim=1).sum()",)),
@@ -300,17 +380,19 @@ OPS: dict[str, Op] = {op.name: op for op in [
                  "torch.nn.KLDivLoss(reduction='batchmean')(F.log_softmax(w, dim=1), torch.softmax(u, dim=1))")),
     Op("detach", spell="m", examples=("(w - w.detach()).sum()", "(w * w.detach()).sum()")),
     # linear algebra and nn
-    Op("matmul", arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL,
+    Op("matmul", arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL, worked={"MmBackward0": "matmul"},
        examples=("torch.matmul(w, x).sum()", "w.matmul(v).sum()", "(u @ w.transpose(0, 1)).sum()")),
-    Op("mm", arity=(1, 1), inside=_products, rules=_MATMUL, examples=("torch.mm(w, x).sum()", "w.mm(x).sum()")),
+    Op("mm", arity=(1, 1), inside=_products, rules=_MATMUL, worked={"MmBackward0": "matmul"}, examples=("torch.mm(w, x).sum()", "w.mm(x).sum()")),
     Op("dot", arity=(1, 1), inside=_products, rules=_MATMUL, examples=("torch.dot(v, v)", "v.dot(v * 2)")),
     Op("bmm", arity=(1, 1), inside=_products, rules=_MATMUL,
        examples=("torch.bmm(w.unsqueeze(0), x.unsqueeze(0)).sum()",)),
     Op("linear", spell="f", arity=(1, 2), keywords=("bias",), inside=_products, rules=_MATMUL,
        examples=("F.linear(w, x.t()).sum()", "F.linear(w, x.t(), v[:2]).sum()", "F.linear(v, w).sum()")),
     Op("softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
+       worked={"SoftmaxBackward0": "softmax"},
        examples=("(torch.softmax(w, dim=1) * u).sum()", "(F.softmax(w, dim=0) * u).sum()", "(w.softmax(1) * u).sum()")),
     Op("log_softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
+       worked={"LogSoftmaxBackward0": "log_softmax"},
        examples=("(torch.log_softmax(w, dim=1) * u).sum()", "(F.log_softmax(w, dim=1) * u).sum()")),
     Op("normalize", spell="f", keywords=("p", "dim", "eps"), inside=_like_input,
        rules={"ClampMinBackward0": _CLAMP["ClampMinBackward0"], "DivBackward0":
@@ -320,17 +402,17 @@ OPS: dict[str, Op] = {op.name: op for op in [
 
 # operators, indexing and the losses: spelled by the parser itself, here for their rules
 OPS.update({op.name: op for op in [
-    Op("+", spell="", rules={"AddBackward0": ("d(a + b)/da = 1 and d(a + b)/db = 1: addition passes the gradient on "
+    Op("+", spell="", worked={"AddBackward0": "broadcast"}, rules={"AddBackward0": ("d(a + b)/da = 1 and d(a + b)/db = 1: addition passes the gradient on "
                                               "unchanged (summed over any broadcast dimension).",
                                               "d(a + b)/da = 1,d(a + b)/db = 1:加法把梯度原样传下去(广播的维度上求和)。")}),
-    Op("-", spell="", rules={"SubBackward0": ("d(a - b)/da = 1 and d(a - b)/db = -1.", "d(a - b)/da = 1,d(a - b)/db = -1。"),
+    Op("-", spell="", worked={"SubBackward0": "broadcast"}, rules={"SubBackward0": ("d(a - b)/da = 1 and d(a - b)/db = -1.", "d(a - b)/da = 1,d(a - b)/db = -1。"),
                              "RsubBackward1": ("d(c - x)/dx = -1.", "d(c - x)/dx = -1。")}),
     Op("*", spell="", rules={"MulBackward0": ("d(a * b)/da = b and d(a * b)/db = a: each input gets the gradient times "
                                               "the other input.", "d(a * b)/da = b,d(a * b)/db = a:每个输入得到「梯度 × 另一个输入」。")}),
     Op("/", spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
     Op("**", spell="", rules=_POW),
     Op("[]", spell="", rules=_moves("SelectBackward0", "SliceBackward0")),
-    Op("mse_loss", spell="", rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
+    Op("mse_loss", spell="", worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
                                                          "mse = mean((z - y)²),所以 d mse/dz = 2·(z - y)/N。")}),
     Op("binary_cross_entropy", spell="", rules={"BinaryCrossEntropyBackward0": (
         "bce = -mean(y·ln p + (1-y)·ln(1-p)), so d bce/dp = (p - y) / (p·(1 - p)) / N.",
@@ -361,6 +443,18 @@ def rules() -> dict[str, tuple[str, str]]:
         for k, v in op.rules.items():
             out.setdefault(k, v)
     return out
+
+
+def worked() -> dict[str, str]:
+    """grad_fn class name -> the kind of worked-out numbers its step shows, from every entry."""
+    out = {}
+    for op in OPS.values():
+        for k, v in op.worked.items():
+            out.setdefault(k, v)
+    return out
+
+
+KINKS = {n: op.kink for n, op in OPS.items() if op.kink}
 
 
 def check_inside(op: Op, field: str, args) -> tuple[int, int]:

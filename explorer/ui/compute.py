@@ -15,6 +15,7 @@ import explorer
 from explorer import pool, render
 from explorer.explain import explain_step
 from explorer.experiment import Experiment
+from explorer.gradcheck import Report
 
 from .store import Store
 from .text import t
@@ -55,8 +56,18 @@ def wide(graph: explorer.Graph) -> bool:
 
 
 def explanation(run: explorer.Run, epoch: int, step: int, lang: str) -> str:
-    return VIEWS.get(("explain", run.experiment, epoch, step, lang),
-                     lambda: explain_step(graph_of(run, epoch), step, lang=lang))
+    def make():
+        graph = graph_of(run, epoch)
+        node = graph.step(step) if step else None
+        leaf = node is not None and node.kind == "leaf"
+        return explain_step(graph, step, lang=lang, check=gradcheck(run, epoch) if leaf else None)
+    return VIEWS.get(("explain", run.experiment, epoch, step, lang), make)
+
+
+def gradcheck(run: explorer.Run, epoch: int) -> Report:
+    """Autograd's gradient beside float64 central differences, and any kinks; two forward passes per
+    checked element, bounded by limits.MAX_CHECK_WORK and computed once per (experiment, epoch)."""
+    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: explorer.gradcheck_report(run, epoch))
 
 
 def image(dot: str, fmt: str) -> bytes:

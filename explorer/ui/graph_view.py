@@ -14,9 +14,10 @@ import streamlit as st
 import explorer
 
 from . import compute, state
-from .text import t
+from .text import preset_note, t
 
 log = logging.getLogger(__name__)
+GRADCHECK_ROWS = 8      # rows of the gradient-check table visible at once; it scrolls for more
 ss = st.session_state
 
 
@@ -33,7 +34,8 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     last = graph.steps
     step = _step_controls(exp, last, lang)
     dot = compute.dot_of(run, epoch, step, projection, lang)
-    if projection or compute.wide(graph):
+    explanation = compute.explanation(run, epoch, step, lang)
+    if projection or compute.wide(graph) or "```" in explanation:     # worked matrices need the page's width
         picture, words = st.container(), st.container()
     else:
         picture, words = st.columns([2, 1], gap="medium")
@@ -45,10 +47,51 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
         with st.container(border=True, key="explain"):
             st.markdown(f"**{t('explain', lang)}**")
-            st.markdown(compute.explanation(run, epoch, step, lang))
+            st.markdown(explanation)
+        note = preset_note(exp, lang)
+        if note:
+            st.info(note, icon=":material/content_cut:")
     st.caption(t("legend", lang))
     _downloads(dot, lang)
+    _gradcheck(run, epoch, lang, projection)
     state.sync_url(state.typed())
+
+
+def _gradcheck(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+    """Per trainable tensor, autograd's gradient beside the float64 estimate and their largest
+    difference; kinks (relu at 0, ...) say which subgradient PyTorch picked. Projection mode draws the
+    table as Markdown: a dataframe is a canvas whose type no stylesheet can enlarge."""
+    try:
+        rep = compute.gradcheck(run, epoch)
+    except Exception:      # noqa: BLE001 - the graph above stays useful
+        log.exception("gradient check failed for %r epoch %d", run.experiment, epoch)
+        st.warning(t("gradcheck_failed", lang))
+        return
+    with st.container(border=True, key="gradcheck"):
+        st.markdown(f"**{t('gradcheck', lang)}**")
+        st.caption(t("gradcheck_intro", lang, eps=f"{rep.eps:g}", epoch=rep.epoch))
+        lines, table = [], []
+        for c in rep.checks:
+            shape = "×".join(map(str, c.shape)) if c.shape else t("scalar", lang)
+            err = f"{c.max_error:.2e}"
+            key = ("gradcheck_unreached" if not c.reached else "gradcheck_none" if not c.rows else
+                   "gradcheck_all" if len(c.rows) == c.numel else "gradcheck_spread")
+            lines.append("- " + t(key, lang, name=c.name, shape=f"({shape})", n=f"{c.numel:,}", k=len(c.rows), err=err))
+            table += [(f"{c.name}{r.index}", "None" if r.autograd is None else repr(r.autograd), repr(r.estimate),
+                       f"{r.diff:.2e}") for r in c.rows]
+        st.markdown("\n".join(lines))
+        cols = [t(k, lang) for k in ("col_element", "col_autograd", "col_estimate", "col_diff")]
+        if table and projection:
+            st.markdown("\n".join(["| " + " | ".join(cols) + " |", "|---|---:|---:|---:|"] +
+                                   ["| " + " | ".join(r) + " |" for r in table]))
+        elif table:
+            st.dataframe({c: list(v) for c, v in zip(cols, zip(*table))}, hide_index=True,
+                         height=min(len(table), GRADCHECK_ROWS) * 35 + 38, key="gradcheck_table")
+        if rep.detached:
+            st.info(t("gradcheck_detached", lang), icon=":material/content_cut:")
+        for k in rep.kinks:
+            st.warning(t("kink", lang, epoch=rep.epoch, count=k.count, what=f"`{k.of}`" if k.of else t("kink_value", lang),
+                         op=k.op, why=k.zh if lang == "zh" else k.en), icon=":material/warning:")
 
 
 def _fresh_key(dot: str) -> str:

@@ -22,8 +22,9 @@ def _style() -> str:
 
 STYLE = _style()
 # Projection mode: the explanation and captions must read from the back of a classroom too.
-BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li)"
-       "{font-size:1.35rem; line-height:1.5}</style>")
+BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th)"
+       "{font-size:1.35rem; line-height:1.5}"
+       "[data-testid='stMain'] [data-testid='stMarkdownContainer'] pre code{font-size:1.15rem}</style>")
 
 
 def title(lang: str) -> bool:

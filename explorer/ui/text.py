@@ -1,6 +1,8 @@
 """Every string the page shows, English and Chinese side by side so the two never drift apart."""
 from __future__ import annotations
 
+from explorer import PRESETS
+
 LANG_NAMES = {"en": "English", "zh": "简体中文"}
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -121,6 +123,36 @@ TEXT: dict[str, tuple[str, str]] = {
     "graph_alt": ("Backward graph of the loss, from the tensors on the left to the loss on the right.",
                   "损失的反向传播图：左边是张量，右边是损失。"),
     "graph_failed": ("This graph could not be drawn.", "无法绘制这个计算图。"),
+    # gradient check
+    "gradcheck": ("Gradient check", "梯度检验"),
+    "gradcheck_intro": ("Autograd is not magic: beside its gradient, the central difference (L(w + ε) − L(w − ε)) / 2ε "
+                        "in float64 with ε = {eps}, one element at a time, as `torch.autograd.gradcheck` does (epoch "
+                        "{epoch}).",
+                        "自动求导不是魔法：在它的梯度旁边，用 float64 逐个元素算中心差分 (L(w + ε) − L(w − ε)) / 2ε，"
+                        "ε = {eps}，和 `torch.autograd.gradcheck` 的做法一样（第 {epoch} 轮）。"),
+    "gradcheck_all": ("`{name}` {shape}: all {n} elements checked · largest difference **{err}**",
+                      "`{name}` {shape}：检验了全部 {n} 个元素 · 最大差 **{err}**"),
+    "gradcheck_spread": ("`{name}` {shape}: {k} of {n} elements checked, evenly spread (each costs two forward "
+                         "passes) · largest difference **{err}**",
+                         "`{name}` {shape}：均匀抽取 {n} 个元素中的 {k} 个来检验（每个要做两次前向计算）· 最大差 **{err}**"),
+    "gradcheck_none": ("`{name}` {shape}: not checked, this loss is too big to run twice per element.",
+                       "`{name}` {shape}：没有检验，这个损失太大，无法为每个元素各算两次。"),
+    "gradcheck_unreached": ("`{name}` {shape}: the loss does not depend on it, so autograd gives None; the estimate "
+                            "is 0.", "`{name}` {shape}：损失与它无关，所以 autograd 给出 None；数值估计为 0。"),
+    "col_element": ("Element", "元素"),
+    "col_autograd": ("autograd (float32)", "autograd（float32）"),
+    "col_estimate": ("Estimate (float64)", "数值估计（float64）"),
+    "col_diff": ("Difference", "差"),
+    "kink": ("**Kink** at epoch {epoch}: {what} has {count} element(s) exactly on a corner of `{op}`. {why}",
+             "**拐点**（第 {epoch} 轮）：{what} 有 {count} 个元素恰好落在 `{op}` 的拐点上。{why}"),
+    "scalar": ("scalar", "标量"),
+    "gradcheck_detached": ("This loss uses `.detach()`: nudging a weight also moves the value computed from it, so "
+                           "the estimate sees that path while autograd treats the detached value as a constant. "
+                           "Here the two differ on purpose, by exactly the gradient `.detach()` cut off.",
+                           "这个损失用了 `.detach()`：微调权重时，由它算出的值也跟着变，所以数值估计看得到这条路径，"
+                           "而 autograd 把 detach 之后的值当作常数。这里两者本来就不同，差的正好是 `.detach()` 切断的那部分梯度。"),
+    "kink_value": ("an intermediate value", "一个中间值"),
+    "gradcheck_failed": ("The gradient check could not be computed for this loss.", "无法为这个损失计算梯度检验。"),
     # curves
     "log_y": ("Log scale", "对数坐标"),
     "no_grads": ("No gradients recorded.", "没有记录到梯度。"),
@@ -151,10 +183,27 @@ PRESET_TITLES: dict[str, tuple[str, str]] = {
     "single_step": ("Course 1 · one step: loss = 2w², w = [10, 20]", "课程示例 1 · 单步：loss = 2w²，w = [10, 20]"),
     "multi_epoch": ("Course 2 · 500 epochs: loss = w² + 20", "课程示例 2 · 训练 500 轮：loss = w² + 20"),
     "linear_layer": ("Course 3 · a linear layer with MSELoss", "课程示例 3 · 线性层 + MSELoss"),
+    "detach_target": ("detach · a target from w, detached", "detach · 由 w 算出的目标，已 detach"),
+    "no_detach_target": ("detach · the same target, not detached", "detach · 同一个目标，不 detach"),
     "logistic_regression": ("Logistic regression", "逻辑回归"),
     "mlp": ("Small MLP learning XOR (Adam)", "小型多层感知机学习异或（Adam）"),
     "forgot_zero_grad": ("Pitfall · forgetting zero_grad", "陷阱 · 忘记清零梯度"),
     "lr_too_large": ("Pitfall · learning rate too large", "陷阱 · 学习率过大"),
+}
+
+# a sentence under the graph of an unedited example, pointing at what it is there to show
+PRESET_NOTES: dict[str, tuple[str, str]] = {
+    "detach_target": (
+        "`target = (3 * w).detach()` is a constant to autograd: the graph has no branch from `target` back to "
+        "`w` (only the dashed *detached* box), so `w.grad` = 2(w − 3w) = −4w = [-4, -8]. Switch to the example "
+        "without detach to see the branch come back.",
+        "`target = (3 * w).detach()` 对 autograd 来说是常数：图里没有从 `target` 指回 `w` 的分支（只有虚线的"
+        "「detached」方框），所以 `w.grad` = 2(w − 3w) = −4w = [-4, -8]。切换到不 detach 的示例，就能看到这条分支回来。"),
+    "no_detach_target": (
+        "Without `.detach()`, `target = 3 * w` is part of the graph: a second branch (MulBackward0) sends gradient "
+        "back to `w`, so `w.grad` = 2(w − 3w)·(1 − 3) = 8w = [8, 16]. Compare with the detached example: −4w.",
+        "不 detach 时，`target = 3 * w` 是图的一部分：第二条分支（MulBackward0）也把梯度传回 `w`，所以 "
+        "`w.grad` = 2(w − 3w)·(1 − 3) = 8w = [8, 16]。和 detach 的示例对比：那里是 −4w。"),
 }
 
 OPTIMIZER_TITLES: dict[str, tuple[str, str]] = {
@@ -186,6 +235,12 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 
 def preset_title(key: str, lang: str) -> str:
     return pick(PRESET_TITLES.get(key, (key, key)), lang)
+
+
+def preset_note(exp, lang: str) -> str | None:
+    """The note of the example `exp` is, unedited; None for any other experiment."""
+    key = next((k for k, p in PRESETS.items() if p == exp and k in PRESET_NOTES), None)
+    return pick(PRESET_NOTES[key], lang) if key else None
 
 
 def optimizer_title(key: str, lang: str) -> str:
