@@ -504,8 +504,8 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
             traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name=step,
                                line=dict(color=CURRENT, width=2),
                                marker=dict(color=CURRENT, symbol="triangle-right", size=10)))
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
-        layout["yaxis"] = dict(title=dict(text=w["loss"]))
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
+        layout["yaxis"] = _loss_axis(w["loss"], loss)
     else:
         a, b = (g.double().numpy() for g in land.grid)
         traces = [dict(type="contour", x=_typed(a), y=_typed(b), z=_finite(land.loss.double().numpy().T, False).tolist(),
@@ -514,12 +514,24 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
                        line=dict(color="white", width=2), marker=dict(size=4, color="white")),
                   dict(type="scatter", x=[float(path[k - 1, 0])], y=[float(path[k - 1, 1])], mode="markers",
                        name=w["shown"].format(k=k), marker=dict(color=CURRENT, size=14 if projection else 10))]
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
-        layout["yaxis"] = dict(title=dict(text=land.coords[1]))
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(a[0]), float(a[-1])])
+        layout["yaxis"] = dict(title=dict(text=land.coords[1]), range=[float(b[0]), float(b[-1])])
         if land.is_slice:
             layout["title"]["text"] += _slice_note(land, w, k)
     _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
+
+
+def _loss_axis(title: str, loss: np.ndarray) -> dict:
+    """The y-axis of a one-weight landscape: the loss over the grid, a little to spare. Fixed, like the
+    x-axis, so points of the path beyond the grid (a diverging run's later epochs) do not stretch the view."""
+    axis = dict(title=dict(text=title))
+    finite = loss[np.isfinite(loss)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        axis["range"] = [lo - pad, hi + pad]
+    return axis
 
 
 def _projected(layout: dict, projection: bool) -> None:
@@ -667,13 +679,7 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
         grid, loss = land.grid[0].double().numpy(), _finite(land.loss.double().numpy(), False)
         traces.append(dict(type="scatter", x=_typed(grid), y=_typed(loss), mode="lines", name=w["loss"],
                            line=dict(color="#868e96", width=4 if projection else 2)))
-        finite = loss[np.isfinite(loss)]
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            pad = 0.05 * (hi - lo) if hi > lo else 1.0
-            layout["yaxis"] = dict(title=dict(text=w["loss"]), range=[lo - pad, hi + pad])
-        else:
-            layout["yaxis"] = dict(title=dict(text=w["loss"]))
+        layout["yaxis"] = _loss_axis(w["loss"], loss)
         layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
     else:
         a, b = (g.double().numpy() for g in land.grid)
