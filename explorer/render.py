@@ -486,6 +486,10 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
                        name=w["loss"], line=dict(width=4 if projection else 2)),
                   dict(type="scatter", x=_typed(xs), y=_typed(_finite(heights, False)), mode="markers",
                        name=w["path"], marker=dict(size=6 if projection else 4, color="#868e96"))]
+        if k > 1:       # the steps taken before the shown one, in order: a too-large rate's bounces read as a zigzag
+            traces.append(dict(type="scatter", x=_typed(xs[:k]), y=_typed(_finite(heights[:k], False)), mode="lines",
+                               showlegend=False, hoverinfo="skip",
+                               line=dict(color="#868e96", width=2 if projection else 1.5, dash="dot")))
         x0, y0 = float(path[k - 1, 0]), float(heights[k - 1])
         if land.slope is not None and np.isfinite(x0) and np.isfinite(y0):
             half = (grid[-1] - grid[0]) / 8

@@ -381,7 +381,7 @@ def test_landscape_axes_are_fixed_to_the_grid_so_a_diverging_path_does_not_stret
     assert fig["layout"]["xaxis"]["range"] == [float(w[0]), float(w[-1])]
     lo, hi = fig["layout"]["yaxis"]["range"]
     assert lo < 20 and float(land.loss.max()) < hi < 1.1 * float(land.loss.max())
-    path = next(t for t in fig["data"] if t["name"] == "path of the run")
+    path = next(t for t in fig["data"] if t.get("name") == "path of the run")
     assert path["x"]                                               # the path is still drawn, off the grid or not
     assert fig["layout"]["annotations"][0]["x"] == float(run.history.params["w"][5])  # the step's arrow, in view
     mlp = explorer.run(PRESETS["mlp"].replace(epochs=20))
