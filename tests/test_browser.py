@@ -214,6 +214,7 @@ def test_landscape_of_a_diverging_run_follows_the_shown_epoch(page: Page, app_ur
     ("preset=mlp&epoch=80&lang=zh&race=gd,momentum,adam", "优化器比赛", "zh_race"),
     ("preset=linear_layer&epochs=40&epoch=10&hide=inputs&proj=1", "Race", "race_projection"),
     ("preset=lr_too_large&epoch=30&log=1&race_lr=0.1", "Race", "race_diverged"),
+    ("preset=lr_too_large&epoch=5&race_lr=0.1", "Race", "race_landscape_diverging"),
 ])
 def test_race_tab(page: Page, app_url, shot, query, tab, name):
     open_app(page, f"{app_url}/?{query}")
