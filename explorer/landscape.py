@@ -32,6 +32,7 @@ REACH = 3.0                         # other runs widen the grid by at most this 
 GROWTH = 1.5                        # a later step this many times the largest one so far, with the loss above
                                     # its highest so far, is the run blowing up: the view stops before it
 DIRECTIONS = ("moved", "random")
+LARGEST = float(torch.finfo(torch.float32).max) / 4    # a grid's reach: its ends, margin and spacing stay finite
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     reach = _symmetric_reach(seen[0], seen[1:])
     m = _fit(POINTS_2D, 2, p.work) // 2
-    axis = reach * torch.arange(-m, m + 1, dtype=torch.float32) / m   # index m is exactly 0: epoch k's weights
+    axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
     forward = lang.compile_program(p.program)
     out = torch.empty((len(axis), len(axis)), dtype=torch.float32)
@@ -180,8 +181,8 @@ def _symmetric_reach(path, others) -> float:
         return float(finite.abs().max()) if finite.numel() else 0.0
     own = extent(path)
     reach = max([own] + [min(extent(o), (1 + REACH) * own) if own > 0 else extent(o) for o in others])
-    reach = reach * (1 + MARGIN)
-    return reach if 0 < reach < float("inf") else 1.0
+    reach = min(reach * (1 + MARGIN), LARGEST)
+    return reach if reach > 0 else 1.0
 
 
 def _coord_name(name: str, i: int, t: torch.Tensor) -> str:
@@ -206,7 +207,7 @@ def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
             lo, hi = min(lo, max(bounds[0], own_lo - reach)), max(hi, min(bounds[1], own_hi + reach))
     span = hi - lo
     pad = MARGIN * span if span > 0 else max(1.0, abs(lo))
-    return torch.linspace(lo - pad, hi + pad, points)
+    return torch.linspace(max(lo - pad, -LARGEST), min(hi + pad, LARGEST), points)
 
 
 def _fit(points: int, axes: int, work_per_point: int) -> int:

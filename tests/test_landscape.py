@@ -160,3 +160,10 @@ def test_a_diverging_run_in_a_race_and_on_a_random_plane_is_viewed_the_same_way(
     reach = float(a[-1])
     assert torch.isfinite(plane.loss).all() and torch.isfinite(a).all()
     assert float(plane.path[:4].abs().max()) < reach < float(plane.path[40].abs().max())
+
+
+def test_a_path_near_float32s_limit_still_gives_a_finite_grid():
+    from explorer.landscape import _axis, _symmetric_reach
+    edge = torch.tensor([-3e38, 3e38, float("inf")])
+    assert torch.isfinite(_axis(edge, 41)).all()
+    assert _symmetric_reach(edge[:, None], []) <= float(torch.finfo(torch.float32).max) / 4
