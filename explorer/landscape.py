@@ -9,9 +9,9 @@ Evaluated in float32 with the run's own program, like the run itself; the grid i
 drawing it costs at most LANDSCAPE_WORK element-operations. `others` puts more runs of the same
 tensors (an optimizer race) in the same coordinates, and the grid grows to show their paths too.
 
-The grid holds the part of each path that is in view at the shown epoch (`in_view`): a converging
-run's whole path, but of a run that blows up only the path up to the shown step and no farther,
-so its parabola, tangent and step stay readable instead of shrinking to a dot beside 1e19.
+Every path is returned whole, but the grid holds only the part of each that is in view at the
+shown epoch (`in_view`): a converging run's whole path, of a run that blows up only the path up to
+the shown step, so its parabola, tangent and step stay readable instead of a dot beside 1e19.
 """
 from __future__ import annotations
 
