@@ -8,9 +8,14 @@ filter-normalised directions, as in Li et al. 2018, "Visualizing the Loss Landsc
 Evaluated in float32 with the run's own program, like the run itself; the grid is sized so that
 drawing it costs at most LANDSCAPE_WORK element-operations. `others` puts more runs of the same
 tensors (an optimizer race) in the same coordinates, and the grid grows to show their paths too.
+
+Every path is returned whole, but the grid holds only the part of each that is in view at the
+shown epoch (`in_view`): a converging run's whole path, of a run that blows up only the path up to
+the shown step, so its parabola, tangent and step stay readable instead of a dot beside 1e19.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +29,10 @@ LANDSCAPE_WORK = 200_000_000        # element-operations for one landscape (the 
 MARGIN = 0.25                       # the grid reaches this fraction of the path's span beyond it
 REACH = 3.0                         # other runs widen the grid by at most this many spans of the run's own path,
                                     # so one diverging racer does not flatten everyone's picture to a dot
+GROWTH = 1.5                        # a later step this many times the largest one so far, with the loss above
+                                    # its highest so far, is the run blowing up: the view stops before it
 DIRECTIONS = ("moved", "random")
+LARGEST = float(torch.finfo(torch.float32).max) / 4    # a grid's reach: its ends, margin and spacing stay finite
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,8 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
     paths = [torch.stack([x.params[n].reshape(len(x) + 1, -1)[:, i] for n, i in chosen], dim=1) for x in histories]
     path = paths[0]
     count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.work)
-    grid = tuple(_axis(path[:, j], count, [o[:, j] for o in paths[1:]]) for j in range(len(chosen)))
+    seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
+    grid = tuple(_axis(seen[0][:, j], count, [o[:, j] for o in seen[1:]]) for j in range(len(chosen)))
     base = {**run.data, **{n: h.params[n][epoch - 1].clone() for n in h.names}}
     loss = _evaluate(p, base, chosen, grid)
     slope = None
@@ -80,6 +89,33 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
         name, i = chosen[0]
         slope = float(h.grads[name][epoch - 1].reshape(-1)[i])
     return Landscape(coords, grid, loss, path, slope, len(elements) > 2, tuple(paths[1:]))
+
+
+def in_view(path: torch.Tensor, losses: torch.Tensor, epoch: int) -> int:
+    """How many leading rows of `path` (weights before each epoch, then after the last) the grid holds.
+
+    Always the path up to the weights after `epoch` (the shown step's start and end, as far as they are
+    finite), then later points until the run blows up: a step more than GROWTH times the largest step
+    up to `epoch` that lands higher than the highest loss up to `epoch` (the last row has no loss, so
+    its step alone decides). Steps alone would also cut momentum speeding up downhill, and a factor of
+    the shown span would cut a small learning rate's long slow descent: in both the loss falls, so a
+    converging run stays whole. A diverging run's steps and loss grow together, and its view ends at
+    the step after the shown one. A non-finite row ends the view: inf and nan never reach the grid."""
+    rows = len(path)
+    k = min(epoch, rows - 1)
+    finite = torch.isfinite(path).all(dim=1).tolist()
+    steps = (path[1:].double() - path[:-1].double()).norm(dim=1).tolist() if rows > 1 else []
+    largest = max((s for s in steps[:k] if math.isfinite(s)), default=0.0)
+    losses = losses.double().tolist()
+    highest = max((x for x in losses[:k + 1] if math.isfinite(x)), default=-math.inf)
+    for j in range(rows):
+        if not finite[j]:
+            return j
+        if j > k:
+            loss = losses[j] if j < len(losses) else math.inf
+            if steps[j - 1] > GROWTH * largest and not loss <= highest:
+                return j
+    return rows
 
 
 def random_directions(run, epoch: int) -> tuple[dict, dict]:
@@ -121,9 +157,10 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
     for x in histories:
         flat = torch.cat([x.params[n].reshape(len(x) + 1, -1) for n in h.names], dim=1).double()
         paths.append((flat - flat_centre) @ solve.T)
-    reach = _symmetric_reach(paths[0], paths[1:])
+    seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
+    reach = _symmetric_reach(seen[0], seen[1:])
     m = _fit(POINTS_2D, 2, p.work) // 2
-    axis = reach * torch.arange(-m, m + 1, dtype=torch.float32) / m   # index m is exactly 0: epoch k's weights
+    axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
     forward = lang.compile_program(p.program)
     out = torch.empty((len(axis), len(axis)), dtype=torch.float32)
@@ -144,8 +181,8 @@ def _symmetric_reach(path, others) -> float:
         return float(finite.abs().max()) if finite.numel() else 0.0
     own = extent(path)
     reach = max([own] + [min(extent(o), (1 + REACH) * own) if own > 0 else extent(o) for o in others])
-    reach = reach * (1 + MARGIN)
-    return reach if 0 < reach < float("inf") else 1.0
+    reach = min(reach * (1 + MARGIN), LARGEST)
+    return reach if reach > 0 else 1.0
 
 
 def _coord_name(name: str, i: int, t: torch.Tensor) -> str:
@@ -170,7 +207,7 @@ def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
             lo, hi = min(lo, max(bounds[0], own_lo - reach)), max(hi, min(bounds[1], own_hi + reach))
     span = hi - lo
     pad = MARGIN * span if span > 0 else max(1.0, abs(lo))
-    return torch.linspace(lo - pad, hi + pad, points)
+    return torch.linspace(max(lo - pad, -LARGEST), min(hi + pad, LARGEST), points)
 
 
 def _fit(points: int, axes: int, work_per_point: int) -> int:

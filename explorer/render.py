@@ -502,6 +502,10 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
                        name=w["loss"], line=dict(width=4 if projection else 2)),
                   dict(type="scatter", x=_typed(xs), y=_typed(_finite(heights, False)), mode="markers",
                        name=w["path"], marker=dict(size=6 if projection else 4, color="#868e96"))]
+        if k > 1:       # the steps taken before the shown one, in order: a too-large rate's bounces read as a zigzag
+            traces.append(dict(type="scatter", x=_typed(xs[:k]), y=_typed(_finite(heights[:k], False)), mode="lines",
+                               showlegend=False, hoverinfo="skip",
+                               line=dict(color="#868e96", width=2 if projection else 1.5, dash="dot")))
         x0, y0 = float(path[k - 1, 0]), float(heights[k - 1])
         if land.slope is not None and np.isfinite(x0) and np.isfinite(y0):
             half = (grid[-1] - grid[0]) / 8
@@ -520,8 +524,8 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
             traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name=step,
                                line=dict(color=CURRENT, width=2),
                                marker=dict(color=CURRENT, symbol="triangle-right", size=10)))
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
-        layout["yaxis"] = dict(title=dict(text=w["loss"]))
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
+        layout["yaxis"] = _loss_axis(w["loss"], loss)
     else:
         a, b = (g.double().numpy() for g in land.grid)
         traces = [dict(type="contour", x=_typed(a), y=_typed(b), z=_finite(land.loss.double().numpy().T, False).tolist(),
@@ -530,12 +534,24 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
                        line=dict(color="white", width=2), marker=dict(size=4, color="white")),
                   dict(type="scatter", x=[float(path[k - 1, 0])], y=[float(path[k - 1, 1])], mode="markers",
                        name=w["shown"].format(k=k), marker=dict(color=CURRENT, size=14 if projection else 10))]
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
-        layout["yaxis"] = dict(title=dict(text=land.coords[1]))
+        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(a[0]), float(a[-1])])
+        layout["yaxis"] = dict(title=dict(text=land.coords[1]), range=[float(b[0]), float(b[-1])])
         if land.is_slice:
             layout["title"]["text"] += _slice_note(land, w, k)
     _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
+
+
+def _loss_axis(title: str, loss: np.ndarray) -> dict:
+    """The y-axis of a one-weight landscape: the loss over the grid, a little to spare. Fixed, like the
+    x-axis, so points of the path beyond the grid (a diverging run's later epochs) do not stretch the view."""
+    axis = dict(title=dict(text=title))
+    finite = loss[np.isfinite(loss)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.05 * (hi - lo) if hi > lo else 1.0
+        axis["range"] = [lo - pad, hi + pad]
+    return axis
 
 
 def _projected(layout: dict, projection: bool) -> None:
@@ -683,13 +699,7 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
         grid, loss = land.grid[0].double().numpy(), _finite(land.loss.double().numpy(), False)
         traces.append(dict(type="scatter", x=_typed(grid), y=_typed(loss), mode="lines", name=w["loss"],
                            line=dict(color="#868e96", width=4 if projection else 2)))
-        finite = loss[np.isfinite(loss)]
-        if finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            pad = 0.05 * (hi - lo) if hi > lo else 1.0
-            layout["yaxis"] = dict(title=dict(text=w["loss"]), range=[lo - pad, hi + pad])
-        else:
-            layout["yaxis"] = dict(title=dict(text=w["loss"]))
+        layout["yaxis"] = _loss_axis(w["loss"], loss)
         layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
     else:
         a, b = (g.double().numpy() for g in land.grid)

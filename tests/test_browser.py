@@ -173,7 +173,6 @@ def open_tab_chart(page: Page, tab: str, charts: int = 1):
 
 @pytest.mark.parametrize("query, tab, name", [
     ("preset=multi_epoch&epoch=3", "Landscape", "landscape_small_lr"),
-    ("preset=lr_too_large&epoch=5", "Landscape", "landscape_lr_too_large"),
     ("preset=mlp&epoch=100&dirs=random", "Landscape", "landscape_random_directions"),
 ])
 def test_landscape_step_label_and_random_directions(page: Page, app_url, shot, query, tab, name):
@@ -183,11 +182,39 @@ def test_landscape_step_label_and_random_directions(page: Page, app_url, shot, q
     shot(page, name)
 
 
+def plot_ticks(page: Page, axis: str, chart: int = 0) -> list[str]:
+    return page.locator("[data-testid='stPlotlyChart']").nth(chart).locator(f".{axis}tick text").all_text_contents()
+
+
+def test_landscape_of_a_diverging_run_follows_the_shown_epoch(page: Page, app_url, shot):
+    """lr_too_large bounces 10, -20, 40, ... to 1e19: stepping to epoch 5, the view is the bounces so far
+    (ticks in the hundreds, not powers of ten), with the tangent and the arrow of the step to -320."""
+    open_app(page, f"{app_url}/?preset=lr_too_large&epoch=4")
+    open_tab_chart(page, "Landscape")
+    before = plot_ticks(page, "x")
+    page.locator(".st-key-epoch input[type='range']").first.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"epoch=5\b"), timeout=TIMEOUT)
+    settle(page)
+    for _ in range(50):                                   # Plotly redraws once the new figure arrives
+        if plot_ticks(page, "x") != before:
+            break
+        page.wait_for_timeout(200)
+    ticks = plot_ticks(page, "x") + plot_ticks(page, "y")
+    assert ticks and not any("×10" in x or "e+" in x for x in ticks), ticks
+    xs = [float(x.replace("−", "-").replace(",", "")) for x in plot_ticks(page, "x")]
+    assert min(xs) <= -300 and 100 <= max(xs) < 1000          # epoch 5 steps from 160 to -320
+    legend = " ".join(page.locator("[data-testid='stPlotlyChart'] .legendtext").all_text_contents())
+    assert "epoch 5" in legend and "-320" in legend
+    tall(page)
+    shot(page, "landscape_lr_too_large")
+
+
 @pytest.mark.parametrize("query, tab, name", [
     ("preset=multi_epoch&epoch=60&race_lr=0.1", "Race", "race"),
     ("preset=mlp&epoch=80&lang=zh&race=gd,momentum,adam", "优化器比赛", "zh_race"),
     ("preset=linear_layer&epochs=40&epoch=10&hide=inputs&proj=1", "Race", "race_projection"),
     ("preset=lr_too_large&epoch=30&log=1&race_lr=0.1", "Race", "race_diverged"),
+    ("preset=lr_too_large&epoch=5&race_lr=0.1", "Race", "race_landscape_diverging"),
 ])
 def test_race_tab(page: Page, app_url, shot, query, tab, name):
     open_app(page, f"{app_url}/?{query}")

@@ -4,7 +4,7 @@ import torch
 
 import explorer
 from explorer import PRESETS, Experiment, ExplorerError
-from explorer.landscape import MARGIN, REACH
+from explorer.landscape import GROWTH, MARGIN, REACH, in_view
 
 
 def test_one_weight_the_course_curve_its_path_and_the_slope_that_is_the_gradient():
@@ -108,3 +108,62 @@ def test_random_plane_places_other_runs_by_least_squares():
     land = explorer.landscape(run, epoch=10, directions="random", others=list(racers.values()))
     assert torch.equal(land.others[0], land.path)          # the adam racer is the run itself
     assert land.others[1].shape == land.path.shape and land.others[1][0].tolist() == land.path[0].tolist()
+
+
+def test_a_diverging_run_is_viewed_up_to_the_shown_step_a_converging_one_whole():
+    run = explorer.run(PRESETS["lr_too_large"])                   # w: 10, -20, 40, -80, ... inf at epoch 62
+    w_run = run.history.params["w"]
+    land = explorer.landscape(run, epoch=3)
+    assert land.path.shape == (len(run.history) + 1, 1) and torch.equal(land.path[:, 0], w_run)   # all of it
+    (w,) = land.grid
+    shown = w_run[:4]                                             # epoch 3's step ends at path[3] = -80
+    assert float(w[0]) < float(shown.min()) and float(w[-1]) > float(shown.max())
+    assert not float(w[0]) <= float(w_run[40]) <= float(w[-1])    # epoch 40's weight (~1e13) is off the grid
+    assert float(w[-1] - w[0]) < 4 * float(shown.max() - shown.min())
+    assert torch.equal(land.loss, w ** 2 + 20)                    # still the run's own float32
+    again = explorer.landscape(run, epoch=3)
+    assert torch.equal(again.grid[0], w) and torch.equal(again.loss, land.loss)
+    for k in range(1, len(run.history) + 1):                      # the view follows; inf never reaches the grid
+        g = explorer.landscape(run, epoch=k).grid[0]
+        assert torch.isfinite(g).all() and float(g[0]) < float(w_run[k]) < float(g[-1])
+    converging = explorer.run(PRESETS["multi_epoch"])
+    (w,) = explorer.landscape(converging, epoch=3).grid
+    path = converging.history.params["w"]
+    assert float(w[0]) < float(path.min()) and float(w[-1]) > float(path.max())
+
+
+def test_in_view_cuts_only_a_blow_up():
+    losses = torch.tensor([1.0, 0.5, 0.4, 0.3, 0.2])
+    slow = torch.tensor([[10.0], [9.9], [9.0], [5.0], [0.5], [0.4]])   # steps grow 45x, but downhill: whole
+    assert in_view(slow, losses, 1) == 6
+    climbing = torch.tensor([1.0, 4.0, 16.0, 64.0])
+    bouncing = torch.tensor([[1.0], [-2.0], [4.0], [-8.0], [16.0]])
+    assert in_view(bouncing, climbing, 1) == 2 and in_view(bouncing, climbing, 3) == 4
+    assert in_view(bouncing, climbing, 4) == 5
+    broken = torch.tensor([[1.0], [-2.0], [float("inf")], [float("nan")], [0.0]])
+    assert in_view(broken, torch.tensor([1.0, 4.0, float("inf"), float("nan")]), 4) == 2
+    assert GROWTH > 1
+
+
+def test_a_diverging_run_in_a_race_and_on_a_random_plane_is_viewed_the_same_way():
+    exp = PRESETS["lr_too_large"]
+    runs = explorer.compare(exp, ("gd", "adam"))                   # gd diverges, adam converges
+    land = explorer.landscape(runs["gd"], epoch=3, others=list(runs.values()))
+    (w,) = land.grid
+    adam = runs["adam"].history.params["w"]
+    assert torch.isfinite(w).all() and float(w[-1] - w[0]) < 1000
+    assert float(w[0]) < float(adam.min()) and float(w[-1]) > float(adam.max())
+    big = explorer.run(Experiment(tensors={"w": "torch.tensor([10.0, -4.0, 3.0])"}, trainable=("w",),
+                                  loss="loss = (w ** 2).sum()", lr=1.5, epochs=100))
+    plane = explorer.landscape(big, epoch=3, directions="random")
+    a, _ = plane.grid
+    reach = float(a[-1])
+    assert torch.isfinite(plane.loss).all() and torch.isfinite(a).all()
+    assert float(plane.path[:4].abs().max()) < reach < float(plane.path[40].abs().max())
+
+
+def test_a_path_near_float32s_limit_still_gives_a_finite_grid():
+    from explorer.landscape import _axis, _symmetric_reach
+    edge = torch.tensor([-3e38, 3e38, float("inf")])
+    assert torch.isfinite(_axis(edge, 41)).all()
+    assert _symmetric_reach(edge[:, None], []) <= float(torch.finfo(torch.float32).max) / 4

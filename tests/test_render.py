@@ -392,3 +392,27 @@ def test_a_big_value_is_labelled_by_its_summary():
     g = trace_backward((w * 3).sum(), {"w": w})
     dot = to_dot(g)
     assert "value min 0 · max 1 · mean 0.0001 · 9999 zeros" in dot and "grad [3, 3, 3, …]" in dot
+
+
+def test_landscape_axes_are_fixed_to_the_grid_so_a_diverging_path_does_not_stretch_them():
+    import json
+
+    import explorer
+    from explorer import PRESETS
+    from explorer.render import landscape_json
+    run = explorer.run(PRESETS["lr_too_large"])
+    land = explorer.landscape(run, 5)
+    fig = json.loads(landscape_json(land, run.history.losses.tolist(), 5))
+    (w,) = land.grid
+    assert fig["layout"]["xaxis"]["range"] == [float(w[0]), float(w[-1])]
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert lo < 20 and float(land.loss.max()) < hi < 1.1 * float(land.loss.max())
+    path = next(t for t in fig["data"] if t.get("name") == "path of the run")
+    assert path["x"]                                               # the path is still drawn, off the grid or not
+    assert fig["layout"]["annotations"][0]["x"] == float(run.history.params["w"][5])  # the step's arrow, in view
+    mlp = explorer.run(PRESETS["mlp"].replace(epochs=20))
+    flat = explorer.landscape(mlp, 3)
+    fig = json.loads(landscape_json(flat, mlp.history.losses.tolist(), 3))
+    a, b = flat.grid
+    assert fig["layout"]["xaxis"]["range"] == [float(a[0]), float(a[-1])]
+    assert fig["layout"]["yaxis"]["range"] == [float(b[0]), float(b[-1])]

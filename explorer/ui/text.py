@@ -73,10 +73,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab_code": ("Code", "代码"),
     "tab_landscape": ("Landscape", "损失地形"),
     "landscape_caption": ("The loss as a function of the weights, in float32 like the run. One weight: the dashed "
-                          "tangent's slope is this epoch's gradient and the arrow is the step w → w − lr·grad. "
-                          "More weights: the run's path over two of them.",
+                          "tangent's slope is this epoch's gradient, the arrow is the step w → w − lr·grad and the "
+                          "dotted line the steps before it. More weights: the run's path over two of them. A run that "
+                          "blows up is drawn up to this epoch's step; its later points are off the chart.",
                           "损失随权重变化的样子，和训练一样用 float32 计算。一个权重时：虚线切线的斜率就是这一轮的梯度，"
-                          "箭头就是这一步 w → w − lr·grad。多个权重时：训练路径画在其中两个权重上。"),
+                          "箭头就是这一步 w → w − lr·grad，点线是之前走过的各步。多个权重时：训练路径画在其中两个权重上。"
+                          "发散的训练只画到这一轮的这一步，之后的点在图外。"),
     "dirs": ("Slice through", "切面方向"),
     "dirs_moved": ("two weights that moved most", "移动最多的两个权重"),
     "dirs_random": ("two random filter-normalised directions", "两个按滤波器归一化的随机方向"),
