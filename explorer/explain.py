@@ -324,39 +324,42 @@ def _broadcast_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
     return out
 
 
-def _softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
-    """s = softmax(z): dL/dz = s·(g − Σ g·s), worked out on the row with the largest gradient."""
-    s, g = node.value, node.grad
+def _row_of(graph: Graph, node: Node, value: torch.Tensor):
+    """(value row, arriving-gradient row, sent-gradient row, several rows?) along the op's `dim`, on the
+    row whose sent gradient is largest: one row of a softmax is the whole story, and it fits a line."""
+    g = node.grad
     edge = next(iter(graph.inputs(node.id)), None)
-    if edge is None or not (_full(s) and _full(g) and _full(edge.grad)) or s.shape != g.shape or s.dim() == 0:
-        return []
+    if edge is None or not (_full(value) and _full(g) and _full(edge.grad)) or value.shape != g.shape \
+            or value.dim() == 0:
+        return None
     dim = int(dict(node.attrs).get("dim", -1))
-    rows_s, rows_g = s.movedim(dim, -1).reshape(-1, s.shape[dim]), g.movedim(dim, -1).reshape(-1, s.shape[dim])
-    rows_out = edge.grad.movedim(dim, -1).reshape(-1, s.shape[dim])
-    r = int(rows_out.abs().amax(1).argmax())
-    sr, gr, outr = rows_s[r], rows_g[r], rows_out[r]
-    if len(sr) > SMALL_SIDE:
+    rows = [t.movedim(dim, -1).reshape(-1, value.shape[dim]) for t in (value, g, edge.grad)]
+    r = int(rows[2].abs().amax(1).argmax())
+    if rows[0].shape[1] > SMALL_SIDE:
+        return None
+    return rows[0][r], rows[1][r], rows[2][r], len(rows[0]) > 1
+
+
+def _softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
+    """s = softmax(z): dL/dz = s·(g − Σ g·s)."""
+    row = _row_of(graph, node, node.value)
+    if row is None:
         return []
-    c = float((gr * sr).sum())
-    return [f"- {w['numbers']} s = {fmt_tensor(sr)}, g = {fmt_tensor(gr)}, Σ g·s = {_num(c)}: "
-            f"s·(g − {_p(c)}) = **{fmt_tensor(outr)}**" + (f" ({w['row']})" if len(rows_s) > 1 else "")]
+    s, g, sent, several = row
+    c = float((g * s).sum())
+    return [f"- {w['numbers']} s = {fmt_tensor(s)}, g = {fmt_tensor(g)}, Σ g·s = {_num(c)}: "
+            f"s·(g − {_p(c)}) = **{fmt_tensor(sent)}**" + (f" ({w['row']})" if several else "")]
 
 
 def _log_softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
-    """log_softmax: dL/dz = g − softmax(z)·Σg, worked out on the row with the largest gradient."""
-    out, g = node.value, node.grad
-    edge = next(iter(graph.inputs(node.id)), None)
-    if edge is None or not (_full(out) and _full(g) and _full(edge.grad)) or out.shape != g.shape or out.dim() == 0:
+    """log_softmax: dL/dz = g − softmax(z)·Σg."""
+    row = _row_of(graph, node, node.value.exp() if _full(node.value) else node.value)
+    if row is None:
         return []
-    dim = int(dict(node.attrs).get("dim", -1))
-    rows = [t.movedim(dim, -1).reshape(-1, out.shape[dim]) for t in (out.exp(), g, edge.grad)]
-    r = int(rows[2].abs().amax(1).argmax())
-    s, gr, res = (x[r] for x in rows)
-    if len(s) > SMALL_SIDE:
-        return []
-    c = float(gr.sum())
-    return [f"- {w['numbers']} softmax(z) = {fmt_tensor(s)}, g = {fmt_tensor(gr)}, Σg = {_num(c)}: "
-            f"g − softmax(z)·{_p(c)} = **{fmt_tensor(res)}**" + (f" ({w['row']})" if len(rows[0]) > 1 else "")]
+    s, g, sent, several = row
+    c = float(g.sum())
+    return [f"- {w['numbers']} softmax(z) = {fmt_tensor(s)}, g = {fmt_tensor(g)}, Σg = {_num(c)}: "
+            f"g − softmax(z)·{_p(c)} = **{fmt_tensor(sent)}**" + (f" ({w['row']})" if several else "")]
 
 
 _WORKERS = {"matmul": _matmul_numbers, "mse": _mse_numbers, "broadcast": _broadcast_numbers,
