@@ -47,7 +47,8 @@ PRESET_CYCLE = ("single_step", "multi_epoch", "linear_layer", "logistic_regressi
 SHARED_PRESET = "mlp"
 THINK, STRESS = (1.0, 3.0), (0.2, 0.5)
 RAMP = 1.0                    # seconds over which a class opens its link
-ACTIONS = ("open preset", "epochs", "epoch slider", "step slider", "language", "shared link")
+ACTIONS = ("open preset", "epochs", "epoch slider", "step slider", "landscape tab", "race tab", "language",
+           "shared link")
 START_TIMEOUT = 90.0
 # Texts that mean the page is broken even though the script finished.
 BROKEN = (*TEXT["graph_failed"], *TEXT["internal"], *(s.split("{")[0].strip() for s in TEXT["stale"]))
@@ -66,6 +67,7 @@ class Node:
     run: str
     fragment: str
     element: object | None    # Element proto; None for a block
+    tabs: object | None = None    # a keyed st.tabs block's TabContainer proto: a widget too
 
 
 class TabBroken(Exception):
@@ -173,12 +175,9 @@ class Tab:
     def widget(self, key: str):
         """(kind, proto, fragment id) of the widget with user key `key` on the page, or None."""
         for node in self.nodes.values():
-            el = node.element
-            kind = el.WhichOneof("type") if el is not None else None
-            if kind in VALUES:
-                w = getattr(el, kind)
-                if w.id.split("-", 2)[-1] == key:
-                    return kind, w, node.fragment
+            kind, w = _widget_of(node)
+            if w is not None and w.id.split("-", 2)[-1] == key:
+                return kind, w, node.fragment
         return None
 
     def value(self, key: str):
@@ -298,12 +297,14 @@ class Tab:
             for p in [p for p in self.nodes if len(p) > n and p[:n] == path]:
                 del self.nodes[p]
         el = d.new_element if kind == "new_element" else None
-        self.nodes[path] = Node(self.run_id, d.fragment_id, el)
-        ek = el.WhichOneof("type") if el is not None else None
-        if ek in VALUES:
-            w = getattr(el, ek)
-            if w.set_value or w.id not in self.states:
-                self.states[w.id] = _state(w.id, VALUES[ek](w), _mounted_value(ek, w))
+        tabs = d.add_block.tab_container if kind == "add_block" and d.add_block.HasField("tab_container") \
+            and d.add_block.tab_container.id else None
+        self.nodes[path] = node = Node(self.run_id, d.fragment_id, el, tabs)
+        ek, w = _widget_of(node)
+        if ek == "tabs":
+            return          # the frontend sends a tab's label only once a tab is clicked
+        if w is not None and (w.set_value or w.id not in self.states):
+            self.states[w.id] = _state(w.id, VALUES[ek](w), _mounted_value(ek, w))
 
     def _finish(self) -> None:
         """Drop what this run did not redraw, and the values of widgets no longer on the page."""
@@ -311,8 +312,7 @@ class Tab:
         stale = [p for p, n in self.nodes.items() if n.run != self.run_id and (not frags or n.fragment in frags)]
         for p in stale:
             del self.nodes[p]
-        live = {getattr(n.element, n.element.WhichOneof("type")).id for n in self.nodes.values()
-                if n.element is not None and n.element.WhichOneof("type") in VALUES}
+        live = {w.id for n in self.nodes.values() if (w := _widget_of(n)[1]) is not None}
         self.states = {k: v for k, v in self.states.items() if k in live}
         self.finished_runs += 1
         for h in [h for h, (_, seen, frag) in self.cache.items()
@@ -332,8 +332,17 @@ class Tab:
         return errors
 
 
+def _widget_of(node: Node) -> tuple[str | None, object | None]:
+    """(kind, proto) of the widget a page node is, or (None, None)."""
+    if node.tabs is not None:
+        return "tabs", node.tabs
+    kind = node.element.WhichOneof("type") if node.element is not None else None
+    return (kind, getattr(node.element, kind)) if kind in VALUES else (None, None)
+
+
 # Widget kind -> the WidgetState field the frontend sends for it.
 VALUES = {
+    "tabs": lambda w: "string_value",
     "slider": lambda w: "double_array_value",
     "number_input": lambda w: "int_value" if w.data_type == NumberInput.INT else "double_value",
     "radio": lambda w: "string_value",
@@ -373,9 +382,9 @@ def _state(wid: str, field_name: str, value) -> WidgetState:
 
 # ------------------------------------------------------------------ one student
 
-def _expect(tab: Tab, **want) -> list[str]:
+def _expect(page: Tab, /, **want) -> list[str]:
     """Differences between the URL the app wrote back and what the action should have put there."""
-    have = tab.params()
+    have = page.params()
     wrong = []
     for k, v in want.items():
         got = have.get(k)
@@ -399,7 +408,7 @@ def _pick(rng: random.Random, lo: int, hi: int, avoid) -> int:
 
 
 async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: float = 120.0) -> list[Rerun]:
-    """Student number `g`: the six reruns of the workload, each checked; returns one record per rerun."""
+    """Student number `g`: the eight reruns of the workload, each checked; returns one record per rerun."""
     preset = PRESET_CYCLE[g % len(PRESET_CYCLE)]
     cookies: dict[str, str] = {}
     tab, shared = Tab(base, cookies, timeout), Tab(base, cookies, timeout)
@@ -440,6 +449,22 @@ async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: f
         errors = [] if found[2] else ["the step slider is not inside a fragment"]
         return await tab.set("step", [v]), errors + _expect(tab, step=str(v))
 
+    async def open_tab(label_key: str, index: int, charts: int):
+        """Click a tab: the tabs widget is keyed per language (`tab_en`), its value the tab's label.
+        The tab counts as open when the URL says so and its `charts` figures are on the page."""
+        if tab.widget("tab_en") is None:
+            return None, ["no tabs on the page"]
+        lat = await tab.set("tab_en", TEXT[label_key][0])
+        drawn = sum(1 for n in tab.nodes.values()
+                    if n.element is not None and n.element.WhichOneof("type") == "plotly_chart")
+        return lat, _expect(tab, tab=str(index)) + ([] if drawn >= charts else [f"{drawn} of {charts} figures drawn"])
+
+    async def landscape_tab():
+        return await open_tab("tab_landscape", 4, 1)
+
+    async def race_tab():
+        return await open_tab("tab_race", 5, 2)
+
     async def language():
         found = tab.widget("lang")
         if found is None:
@@ -460,7 +485,7 @@ async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: f
                           f"expected {exp.epochs}, {exp.lr}")
         return lat, errors
 
-    steps = (open_preset, change_epochs, epoch_slider, step_slider, language, shared_link)
+    steps = (open_preset, change_epochs, epoch_slider, step_slider, landscape_tab, race_tab, language, shared_link)
     try:
         for i, (name, act) in enumerate(zip(ACTIONS, steps)):
             if i:

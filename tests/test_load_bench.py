@@ -1,4 +1,4 @@
-"""`python -m bench load` smoke test: one student's six reruns all take on a live server.
+"""`python -m bench load` smoke test: one student's eight reruns all take on a live server.
 
 It guards the bench's protocol handling (widget states, the fragment rerun, the URL checks), so
 a broken client cannot pass off as a slow or failing app. Speed is not asserted.
