@@ -159,3 +159,82 @@ def test_landscape_tab(page: Page, app_url, shot, query, lang_tab, name):
     assert "Traceback" not in page.inner_text("body")
     tall(page)
     shot(page, name)
+
+
+# ---------------------------------------------------------------- the teacher's screen
+
+def box(locator) -> dict:
+    b = locator.bounding_box()
+    assert b is not None, "not on the page"
+    return b
+
+
+def inside(b: dict, vw: int, vh: int) -> bool:
+    return b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= vw + 0.5 and b["y"] + b["height"] <= vh + 0.5
+
+
+def graph_text_px(page: Page) -> float:
+    """The smallest rendered size of the nodes' value rows, in CSS pixels: the SVG's font size scaled
+    by how much the picture was shrunk to fit."""
+    return page.evaluate("""() => {
+        const svg = document.querySelector("[data-testid='stGraphVizChart'] svg");
+        const k = svg.getBoundingClientRect().height / svg.viewBox.baseVal.height;
+        const rows = [...svg.querySelectorAll("text")].filter(t => /^(value|值)/.test(t.textContent));
+        return Math.min(...rows.map(t => parseFloat(getComputedStyle(t).fontSize) * k));
+    }""")
+
+
+@pytest.mark.parametrize("vw, vh", [(1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("preset", ["single_step", "multi_epoch", "linear_layer"])
+def test_classroom_link_fits_one_screen(page: Page, app_url, shot, preset, vw, vh):
+    """Step buttons, slider, the whole graph and the explanation on one projected screen, unscrolled.
+    Text bound: 18 px on a 1920-wide screen, as on every other tab; a projector fills the same wall at
+    any resolution, so on a 1280-wide one 12 px is the same size on the wall (18 * 1280 / 1920)."""
+    page.set_viewport_size({"width": vw, "height": vh})
+    open_app(page, f"{app_url}/?preset={preset}&hide=inputs&proj=1")
+    page.wait_for_timeout(500)                  # the graph is fitted once its top is measured
+    for what in (page.locator(".st-key-step_prev button").first, page.locator(".st-key-step_next button").first,
+                 page.locator(".st-key-step [data-testid='stSlider']"), svg(page), page.locator(".st-key-explain")):
+        assert inside(box(what), vw, vh), (what, box(what))
+    assert graph_text_px(page) >= 18 * vw / 1920
+    shot(page, f"classroom_{preset}_{vw}x{vh}")
+
+
+def step_shown(page: Page) -> int:
+    return int(page.locator(".st-key-step input[type=range]").input_value())
+
+
+def test_arrow_keys_step_and_no_press_is_lost(page: Page, app_url, shot):
+    """Five quick presses are five steps: Streamlit would merge a button's presses made during one
+    rerun, so the page counts them itself (explorer/ui/browser.py)."""
+    open_app(page, f"{app_url}/?preset=mlp&step=0")
+    assert step_shown(page) == 0
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")       # no waiting: they land while the page reruns
+    expect(page).to_have_url(re.compile(r"step=5\b"), timeout=TIMEOUT)
+    settle(page)
+    page.wait_for_timeout(1000)                 # nothing more arrives later
+    assert step_shown(page) == 5 and "step=5" in page.url
+    for key in ("ArrowLeft", "ArrowLeft", "ArrowLeft", "ArrowRight"):
+        page.keyboard.press(key)
+    expect(page).to_have_url(re.compile(r"step=3\b"), timeout=TIMEOUT)
+    for _ in range(3):
+        page.locator(".st-key-step_next button").first.click()   # quick clicks count one by one too
+    expect(page).to_have_url(re.compile(r"step=6\b"), timeout=TIMEOUT)
+    settle(page)
+    page.wait_for_timeout(1000)
+    assert step_shown(page) == 6 and "step=6" in page.url
+    assert "Step 6 of" in page.locator(".st-key-explain").inner_text()
+    shot(page, "arrow_keys")
+
+
+def test_arrow_keys_in_the_loss_box_do_not_step(page: Page, app_url):
+    open_app(page, f"{app_url}/?preset=single_step&step=2")
+    box_ = page.locator(".st-key-loss textarea")
+    box_.click()
+    for key in ("ArrowLeft", "ArrowRight", "ArrowRight"):
+        box_.press(key)
+    page.wait_for_timeout(1500)
+    settle(page)
+    assert step_shown(page) == 2
+    assert box_.input_value() == "loss = 2 * w ** 2"

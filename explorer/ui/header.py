@@ -12,29 +12,47 @@ ss = st.session_state
 def _style() -> str:
     """Page CSS: less space above the title (on a projector every line counts), and graph text at the
     sizes the DOT asks for. st.graphviz_chart sets every SVG text to 0.6rem Source Sans, which would
-    undo projection mode's larger type and leave text floating in boxes laid out for bigger letters."""
+    undo projection mode's larger type and leave text floating in boxes laid out for bigger letters.
+    Streamlit's own "Press Enter to apply" under fields is English only: the app says it in the
+    help text of each field, in the page's language."""
     sizes = "".join(f"[data-testid='stGraphVizChart'] text[font-size='{n}.00']{{font-size:{n}px}}"
                     for n in range(6, 41))
     return ("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
             "[data-testid='stGraphVizChart'] text{font-family:Helvetica,Arial,'Liberation Sans',sans-serif}"
+            "[data-testid='InputInstructions'], .st-key-step_presses{display:none}"
             f"{sizes}</style>")
 
 
 STYLE = _style()
-# Projection mode: the explanation and captions must read from the back of a classroom too.
+# Projection mode: everything reads from the back of a classroom (18 px and up: captions, code, the
+# log), and the step controls, the whole graph and its explanation fit one screen. The graph's height
+# is capped to the screen left below where it starts (`--graph-top`, measured by browser.py); the
+# width and height follow its aspect ratio.
 BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li)"
-       "{font-size:1.35rem; line-height:1.5}</style>")
+       "{font-size:1.35rem; line-height:1.5}"
+       "[data-testid='stMainBlockContainer']{padding:1rem 1.5rem}"
+       "[data-testid='stMain'] h1{font-size:2rem; padding:0}"
+       "[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] "
+       "[data-testid='stCaptionContainer'] p{font-size:1.15rem}"
+       "[data-testid='stMain'] [data-testid='stCode'] code{font-size:1.15rem}"
+       "[data-testid='stMain'] .explorer-log{font-size:1.15rem}"
+       "[data-testid='stMain'] [data-testid='stGraphVizChart'] svg{width:auto; height:auto; max-width:100%;"
+       " max-height:calc(100dvh - var(--graph-top, 0px) - 1rem)}</style>")
 
 
-def title(lang: str) -> bool:
-    """Title and the projection toggle; returns whether projection mode is on."""
+def title(lang: str, shown: state.Shown) -> bool:
+    """Title, what is computed (on a classroom link, whose inputs are hidden) and the projection
+    toggle, on one line; returns whether projection mode is on."""
     st.html(STYLE)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         st.title(t("title", lang), anchor=False)
+        if state.inputs_hidden():
+            summary(shown, lang)
         projection = st.toggle(t("projection", lang), key="proj", help=t("projection_help", lang))
-    st.caption(t("tagline", lang))
     if projection:
         st.html(BIG)
+    else:                  # on the wall the teacher says it; the line is better spent on the graph
+        st.caption(t("tagline", lang))
     return projection
 
 
@@ -77,11 +95,12 @@ def _assignment(name: str, text: str) -> str:
     return text if "=" in text.split("(")[0] else f"{name} = {text}"
 
 
-def epoch_scrubber(run, lang: str) -> int:
+def epoch_scrubber(run, lang: str, projection: bool) -> int:
     """Slider over the epochs done; the graph, the curves' marker and the log follow it."""
     n = len(run.history)
     state.epoch(n)                      # clamps a kept slider value to this run
     if n < 2:
-        st.caption(t("one_epoch", lang))
+        if not projection:              # projected, the line goes to the graph
+            st.caption(t("one_epoch", lang))
         return 1
     return st.slider(t("epoch", lang), 1, n, key="epoch", help=t("epoch_help", lang), persist_state="page")

@@ -81,6 +81,8 @@ TEXT: dict[str, tuple[str, str]] = {
                   "第 0 步是损失；之后按 autograd 实际执行的顺序逐个节点。"),
     "prev": ("Back", "上一步"),
     "next": ("Next", "下一步"),
+    "prev_help": ("One step back. Key: ←", "后退一步。快捷键：←"),
+    "next_help": ("One step on. Key: →", "前进一步。快捷键：→"),
     "step_of": ("Step {k} of {n} · epoch {epoch}", "第 {k} / {n} 步 · 第 {epoch} 轮"),
     "legend": ("**Green** your trainable tensors · **blue** operations (grad_fn) · **yellow** the loss · "
                "**grey** data and saved tensors · edge labels: the gradient sent backward · "

@@ -1,0 +1,82 @@
+"""What only the browser can do: count step presses between reruns, and say where the graph starts.
+
+Streamlit merges the presses of one button that arrive while a rerun is pending into a single
+trigger (`_coalesce_widget_states`), so five quick presses of Next moved two or three steps. Here
+the page counts every press itself (← / → anywhere outside a text field, and clicks on Back / Next)
+and sends the step they lead to, numbered: a step is a value, and of several pending values
+Streamlit keeps the newest, so no press is lost. Sending a difference instead would not do: the
+same message carries the slider's value from before the presses, which Streamlit applies first.
+Until the server has seen the last number sent, the page counts on from its own step.
+
+The same script tells CSS how far down the graph starts (`--graph-top`), so projection mode can
+fit the graph into what is left of the screen.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+
+JS = """
+// Kept on the window: Streamlit may load this module afresh when it redraws the component.
+const count = (window.explorerSteps ??= { target: null, seq: 0 });
+const KEYS = {ArrowLeft: -1, ArrowRight: 1};
+const BUTTONS = [[".st-key-step_prev button", -1], [".st-key-step_next button", 1]];
+
+function typing(el) {
+  // a text field, a slider or the tab list: the arrow key is theirs
+  return el && el.closest && el.closest("input, textarea, select, [contenteditable=''], " +
+    "[contenteditable='true'], [role='slider'], [role='tab'], [role='textbox']");
+}
+
+export default function ({ data, setStateValue }) {
+  // the server has seen every press: its step is the truth (a slider move, an epoch change)
+  if (data.seq === count.seq || count.target === null) count.target = data.step;
+  const send = (d) => {
+    count.target = Math.min(data.last, Math.max(0, count.target + d));
+    count.seq += 1;
+    setStateValue("moves", { target: count.target, seq: count.seq });
+  };
+  const onKey = (e) => {
+    const d = KEYS[e.key];
+    if (!d || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || e.defaultPrevented) return;
+    if (typing(e.target) || typing(document.activeElement)) return;
+    e.preventDefault();
+    send(d);
+  };
+  const onClick = (e) => {
+    for (const [sel, d] of BUTTONS) {
+      const b = e.target.closest && e.target.closest(sel);
+      if (b && !b.disabled) { e.preventDefault(); e.stopImmediatePropagation(); send(d); return; }
+    }
+  };
+  const main = document.querySelector("[data-testid='stMain']");
+  const measure = () => {
+    const g = document.querySelector("[data-testid='stGraphVizChart']");
+    if (!g || !main) return;
+    const top = g.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop;
+    document.documentElement.style.setProperty("--graph-top", Math.round(top) + "px");
+  };
+  const watch = new ResizeObserver(measure);
+  const block = document.querySelector("[data-testid='stMainBlockContainer']");
+  if (block) watch.observe(block);
+  measure();
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("click", onClick, true);
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("click", onClick, true);
+    watch.disconnect();
+  };
+}
+"""
+
+_steps = st.components.v2.component("explorer_steps", js=JS)
+
+
+def step_presses(step: int, last: int) -> None:
+    """Mount the counter (invisible): it starts from the step shown, and each press it sends sets the
+    step before the fragment reruns (`state.take_moves`)."""
+    with st.container(key="step_presses"):
+        _steps(key="step_moves", data={"step": step, "last": last, "seq": state.moves_seen()},
+               on_moves_change=state.take_moves, height=0)
