@@ -281,15 +281,26 @@ def _template() -> dict:
     return _TEMPLATE
 
 
+def _axis(title: str, fs: int, **more) -> dict:
+    """An axis with its title and tick labels at `fs`, said outright: Streamlit's chart theme sets
+    its own (smaller) sizes for them, over the layout's font."""
+    return dict(title=dict(text=title, font=dict(size=fs)), tickfont=dict(size=fs), **more)
+
+
+def _fonts(fs: int) -> dict:
+    """Layout entries that size every text of a figure: base font, legend, hover labels."""
+    return dict(font=dict(size=fs), legend=dict(font=dict(size=fs)), hoverlabel=dict(font=dict(size=fs)))
+
+
 def _figure(traces: list, title: str, y_title: str, w: dict, *, log_y: bool, projection: bool,
             mark_epoch=None) -> dict:
     fs = 20 if projection else 13
     layout = dict(
         title=dict(text=title, font=dict(size=fs + 4)),
-        xaxis=dict(title=dict(text=w["epoch"])),
-        yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
-        font=dict(size=fs), template=_template(), hovermode="x unified",
-        margin=dict(l=60, r=20, t=60, b=50))
+        xaxis=_axis(w["epoch"], fs),
+        yaxis=_axis(y_title, fs, type="log" if log_y else "linear"),
+        template=_template(), hovermode="x unified",
+        margin=dict(l=60, r=20, t=60, b=50), **_fonts(fs))
     if mark_epoch is not None:
         layout["shapes"] = [dict(type="line", x0=mark_epoch, x1=mark_epoch, xref="x", y0=0, y1=1, yref="y domain",
                                  line=dict(color=CURRENT, width=3 if projection else 2, dash="dash"))]
@@ -467,9 +478,9 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
     k = epoch
     path = land.path.double().numpy()
     fs = 20 if projection else 13
-    layout = dict(title=dict(text=w["landscape"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
-                  margin=dict(l=60, r=20, t=60, b=50), showlegend=True,
-                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    layout = dict(title=dict(text=w["landscape"], font=dict(size=fs + 4)), template=_template(),
+                  margin=dict(l=60, r=20, t=60, b=50), showlegend=True, **_fonts(fs))
+    layout["legend"].update(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1)
     if len(land.coords) == 1:
         grid, loss = land.grid[0].double().numpy(), land.loss.double().numpy()
         heights = np.asarray(losses, dtype=np.float64)
@@ -489,19 +500,23 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         if k < len(heights) and np.all(np.isfinite([path[k, 0], heights[k]])):
             layout["annotations"] = [dict(x=float(path[k, 0]), y=float(heights[k]), ax=x0, ay=y0, xref="x", yref="y",
                                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2,
-                                          arrowcolor=CURRENT, text=w["step"].format(k2=k + 1), font=dict(color=CURRENT))]
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
-        layout["yaxis"] = dict(title=dict(text=w["loss"]))
+                                          arrowcolor=CURRENT, text=w["step"].format(k2=k + 1),
+                                          font=dict(color=CURRENT, size=fs))]
+        layout["xaxis"] = _axis(land.coords[0], fs)
+        layout["yaxis"] = _axis(w["loss"], fs)
     else:
         a, b = (g.double().numpy() for g in land.grid)
         traces = [dict(type="contour", x=_typed(a), y=_typed(b), z=_finite(land.loss.double().numpy().T, False).tolist(),
-                       colorscale="Viridis", contours=dict(coloring="heatmap"), name=w["loss"], showscale=True),
+                       colorscale="Viridis", contours=dict(coloring="heatmap"), name=w["loss"], showscale=True,
+                       colorbar=dict(tickfont=dict(size=fs))),
                   dict(type="scatter", x=_typed(path[:, 0]), y=_typed(path[:, 1]), mode="lines+markers", name=w["path"],
                        line=dict(color="white", width=2), marker=dict(size=4, color="white")),
                   dict(type="scatter", x=[float(path[k - 1, 0])], y=[float(path[k - 1, 1])], mode="markers",
                        name=w["shown"].format(k=k), marker=dict(color=CURRENT, size=14 if projection else 10))]
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]))
-        layout["yaxis"] = dict(title=dict(text=land.coords[1]))
+        layout["xaxis"] = _axis(land.coords[0], fs)
+        layout["yaxis"] = _axis(land.coords[1], fs)
         if land.is_slice:
-            layout["title"]["text"] += f"<br><sup>{escape(w['slice'].format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
+            note = escape(w["slice"].format(a=land.coords[0], b=land.coords[1], k=k))
+            layout["title"]["text"] += f'<br><span style="font-size:{fs - 2}px">{note}</span>'    # <sup> is too small
+            layout["margin"]["t"] += 2 * fs        # room for that second line above the plot
     return pio.to_json(dict(data=traces, layout=layout), validate=False)

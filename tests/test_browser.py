@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from explorer import PRESETS, run
+
 TIMEOUT = 60_000
 OPS = {
     "single_step": ("MulBackward0", "PowBackward0", "SumBackward0"),
@@ -238,3 +240,50 @@ def test_arrow_keys_in_the_loss_box_do_not_step(page: Page, app_url):
     settle(page)
     assert step_shown(page) == 2
     assert box_.input_value() == "loss = 2 * w ** 2"
+
+
+def font_px(locator) -> list[float]:
+    return locator.evaluate_all("els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+
+
+def test_every_tab_is_projection_sized(page: Page, app_url, shot):
+    """On the wall every text is 18 px or more: curve ticks, axis titles and legends, the log, the
+    code and the captions (measured as the browser draws them)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, f"{app_url}/?preset=mlp&hide=inputs&proj=1&epoch=120")
+    main = page.get_by_test_id("stMain")
+    plot = ".main-svg :is(.xtick text, .ytick text, .xtitle, .ytitle, .legendtext)"
+    for tab, what in (("Curves", plot), ("Landscape", plot),
+                      ("Log", "[data-testid='stTable'] :is(th, td)"),
+                      ("Code", "[data-testid='stCode'] code")):
+        page.get_by_role("tab", name=tab).click()
+        texts = main.locator(what)
+        expect(texts.last).to_be_visible(timeout=TIMEOUT)
+        settle(page)
+        sizes = font_px(texts) + font_px(main.get_by_test_id("stCaptionContainer"))
+        assert len(sizes) >= 3 and min(sizes) >= 18, (tab, sorted(set(sizes)))
+        shot(page, f"projection_{tab.lower()}")
+
+
+@pytest.mark.parametrize("proj", ["0", "1"])
+def test_log_shows_the_epoch_shown_at_full_precision(page: Page, app_url, shot, proj):
+    """The divergence row of lr_too_large is in view when the epoch slider is there, and every loss
+    reads as Python prints the float32 value (the course's `.tolist()`), not rounded for display."""
+    losses = run(PRESETS["lr_too_large"]).history.losses.tolist()
+    epoch = len(losses)                          # where it diverged
+    page.goto(f"{app_url}/?preset=lr_too_large&tab=2&epoch={epoch - 1}&hide=inputs&proj={proj}")
+    table = page.get_by_test_id("stTable")
+    expect(table).to_be_visible(timeout=TIMEOUT)
+    settle(page)
+    page.get_by_role("slider").first.press("ArrowRight")     # the epoch slider moves to the last epoch
+    marked = table.locator("tbody tr").filter(has_text="▶")
+    expect(marked).to_have_count(1, timeout=TIMEOUT)
+    expect(marked.locator("td").nth(1)).to_have_text(str(epoch), timeout=TIMEOUT)
+    settle(page)
+    row, frame = box(marked), box(table)
+    assert frame["y"] <= row["y"] and row["y"] + row["height"] <= frame["y"] + frame["height"]
+    assert inside(row, *page.viewport_size.values())
+    for tr in table.locator("tbody tr").all():
+        cells = tr.locator("td").all_inner_texts()
+        assert cells[-1] == repr(float(losses[int(cells[1]) - 1]))
+    shot(page, f"log_divergence_proj{proj}")

@@ -112,7 +112,8 @@ def log_table(run: explorer.Run, lang: str, start: int = 0,
               stop: int | None = None) -> tuple[list[str], list[list]]:
     """The course's per-epoch printout as rows: epoch, (tensor,) weight, lr, gradient, next weight, loss.
 
-    Numbers are `.tolist()` of the float32 tensors, the exact values the course prints. Several
+    Numbers are `.tolist()` of the float32 tensors, the exact values the course prints, as text: a
+    table would round a float column for display. Several
     trainable tensors get a row each per epoch (a 5x3 weight does not fit beside another one).
     """
     h = run.history
@@ -128,7 +129,8 @@ def log_table(run: explorer.Run, lang: str, start: int = 0,
         for n in names:
             g = h.grads[n]
             row = [i + 1] + ([n] if per_tensor else [])
-            row += [_num(h.params[n][i]), lr, "None" if g is None else _num(g[i]), _num(h.params[n][i + 1]), loss]
+            row += [_num(h.params[n][i]), repr(lr), "None" if g is None else _num(g[i]), _num(h.params[n][i + 1]),
+                    repr(loss)]
             rows.append(row)
     return header, rows
 

@@ -35,7 +35,7 @@ BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p,
        "[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] "
        "[data-testid='stCaptionContainer'] p{font-size:1.15rem}"
        "[data-testid='stMain'] [data-testid='stCode'] code{font-size:1.15rem}"
-       "[data-testid='stMain'] .explorer-log{font-size:1.15rem}"
+       "[data-testid='stMain'] [data-testid='stTable'] :is(th, td){font-size:1.15rem}"
        "[data-testid='stMain'] [data-testid='stGraphVizChart'] svg{width:auto; height:auto; max-width:100%;"
        " max-height:calc(100dvh - var(--graph-top, 0px) - 1rem)}</style>")
 
