@@ -37,6 +37,21 @@ WORDS = {
                slice="穿过 {a} 和 {b} 的切面；其余权重取第 {k} 轮的值", shown="第 {k} 轮"),
 }
 
+
+
+def _fit_cjk(words: dict) -> dict:
+    """The graph's words with room for their Chinese glyphs. The browser's Graphviz sizes a box from
+    Helvetica's letter widths; a CJK glyph is drawn wider than it is measured, so a row gets a
+    no-break space per glyph at its end (`<word>_pad`) and the text stays inside its box."""
+    def pad(text: str) -> str:
+        return "\u00a0" * sum(1 for c in text if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    fitted = {**words, "more": words["more"] + pad(words["more"])}
+    fitted.update({f"{k}_pad": pad(words[k]) for k in ("value", "grad", "shape", "scalar", "saved")})
+    return fitted
+
+
+WORDS["zh"] = _fit_cjk(WORDS["zh"])
+
 # (light fill, stronger fill once backward has passed the node); chosen to stay distinct on projectors
 PALETTE = {
     "leaf": ("#d3f9d8", "#8ce99a"),
@@ -136,7 +151,7 @@ def _label(n, w: dict, small: int, hide_grad: bool) -> str:
     elif n.kind == "leaf":
         head = f"<b>{escape(n.label)}</b> {sm}{escape(n.op or 'AccumulateGrad')}</font>"
     elif n.kind == "saved":
-        head = f"<b>{escape(n.label)}</b> {sm}{w['saved']}</font>"
+        head = f"<b>{escape(n.label)}</b> {sm}{w['saved']}{w.get('saved_pad', '')}</font>"
     else:
         head = f"<b>{escape(n.label)}</b>"
     rows = [f"<tr><td>{head}</td></tr>"]
@@ -145,12 +160,13 @@ def _label(n, w: dict, small: int, hide_grad: bool) -> str:
         rows.append(f'<tr><td>{sm}{escape(text)}</font></td></tr>')
     rows.append("<hr/>")
     if n.shape is not None:
-        rows.append(f'<tr><td align="left">{w["shape"]} {_shape(n.shape) if n.shape else w["scalar"]}</td></tr>')
+        shape = _shape(n.shape) if n.shape else w["scalar"] + w.get("scalar_pad", "")
+        rows.append(f'<tr><td align="left">{w["shape"]} {shape}{w.get("shape_pad", "")}</td></tr>')
     if n.value is not None:
-        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value)}</td></tr>')
+        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value)}{w.get("value_pad", "")}</td></tr>')
     if n.kind in ("op", "leaf", "output"):
         g = "?" if hide_grad else fmt_tensor(n.grad)
-        rows.append(f'<tr><td align="left">{w["grad"]} {g}</td></tr>')
+        rows.append(f'<tr><td align="left">{w["grad"]} {g}{w.get("grad_pad", "")}</td></tr>')
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
 
 

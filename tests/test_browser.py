@@ -287,3 +287,63 @@ def test_log_shows_the_epoch_shown_at_full_precision(page: Page, app_url, shot, 
         cells = tr.locator("td").all_inner_texts()
         assert cells[-1] == repr(float(losses[int(cells[1]) - 1]))
     shot(page, f"log_divergence_proj{proj}")
+
+
+def graph_text_outside_boxes(page: Page) -> list:
+    """Texts of the graph's nodes that stick out of their box, with by how many pixels."""
+    return page.evaluate("""() => {
+        const out = [];
+        for (const g of document.querySelectorAll("[data-testid='stGraphVizChart'] g.node")) {
+            const shape = g.querySelector("path, polygon");
+            const s = shape.getBoundingClientRect();
+            for (const t of g.querySelectorAll("text")) {
+                if (!t.textContent.trim()) continue;
+                const b = t.getBoundingClientRect();
+                const over = Math.max(s.left - b.left, b.right - s.right, s.top - b.top, b.bottom - s.bottom);
+                if (over > 0.5) out.push([t.textContent, over]);
+            }
+        }
+        return out;
+    }""")
+
+
+@pytest.mark.parametrize("preset, proj", [("single_step", "1"), ("linear_layer", "1"), ("linear_layer", "0"),
+                                          ("mlp", "0")])
+def test_chinese_text_fits_its_graph_boxes(page: Page, app_url, shot, preset, proj):
+    """Graphviz in the browser measures CJK glyphs narrower than they are drawn; render.to_dot pads them."""
+    open_app(page, f"{app_url}/?preset={preset}&lang=zh&hide=inputs&proj={proj}")
+    assert "形状" in svg(page).text_content()
+    assert graph_text_outside_boxes(page) == []
+    shot(page, f"zh_boxes_{preset}_proj{proj}")
+
+
+def visible_english(page: Page) -> set[str]:
+    """Runs of two or more English words a reader sees, outside code, the graph and the charts (text
+    for screen readers only, such as Streamlit's "delete icon", is not seen)."""
+    text = page.evaluate("""() => {
+        const skip = "code, pre, svg, textarea, [aria-hidden='true'], [data-testid^='stIcon'], " +
+                     "[data-testid='stGraphVizChart']";
+        const parts = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n; (n = walker.nextNode());) {
+            const el = n.parentElement;
+            if (!el || el.closest(skip) || !el.closest("[data-testid='stMain'], [data-testid='stSidebar']")) continue;
+            const screenReaderOnly = getComputedStyle(el).clip === "rect(0px, 0px, 0px, 0px)";
+            if (el.checkVisibility({visibilityProperty: true}) && !screenReaderOnly) parts.push(n.textContent);
+        }
+        return parts.join("\\n");
+    }""")
+    return set(re.findall(r"[A-Za-z]{2,}(?: [A-Za-z]{2,})+", text))
+
+
+def test_chinese_page_shows_no_streamlit_english(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=single_step&lang=zh")
+    box_ = page.locator(".st-key-loss textarea")
+    box_.click()
+    box_.press("End")
+    box_.type(" ")                                   # an edited box: Streamlit would say "Press Ctrl+Enter to apply"
+    expect(page.get_by_test_id("InputInstructions").first).to_be_hidden()
+    expect(page.get_by_text("文本框按 Ctrl+Enter 生效")).to_be_visible()
+    assert visible_english(page) <= {"Autograd Explorer", "English", "Language", "AccumulateGrad adds"}, \
+        visible_english(page)
+    shot(page, "zh_editing_loss")

@@ -24,6 +24,9 @@ def _style() -> str:
 
 
 STYLE = _style()
+# The Chinese page has no English to read: Streamlit's "Running..." in the corner is English only
+# (the app's own spinner says 正在训练… where a wait is long enough to notice).
+ZH = "<style>[data-testid='stStatusWidget']{visibility:hidden}</style>"
 # Projection mode: everything reads from the back of a classroom (18 px and up: captions, code, the
 # log), and the step controls, the whole graph and its explanation fit one screen. The graph's height
 # is capped to the screen left below where it starts (`--graph-top`, measured by browser.py); the
@@ -44,6 +47,8 @@ def title(lang: str, shown: state.Shown) -> bool:
     """Title, what is computed (on a classroom link, whose inputs are hidden) and the projection
     toggle, on one line; returns whether projection mode is on."""
     st.html(STYLE)
+    if lang == "zh":
+        st.html(ZH)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         st.title(t("title", lang), anchor=False)
         if state.inputs_hidden():

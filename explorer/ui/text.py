@@ -38,6 +38,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "loss_help": ("One expression, or lines like `z = x @ w + b` then `loss = ...`; the last line is the loss. "
                   "Ctrl+Enter applies.",
                   "一个表达式，或者先写 `z = x @ w + b` 再写 `loss = ...`；最后一行就是损失。按 Ctrl+Enter 生效。"),
+    "apply_hint": ("Ctrl+Enter applies a text box, Enter a number.", "文本框按 Ctrl+Enter 生效，数字框按 Enter 生效。"),
     "settings": ("Training", "训练设置"),
     "lr": ("Learning rate", "学习率"),
     "epochs": ("Epochs", "轮次"),
