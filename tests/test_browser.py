@@ -347,3 +347,22 @@ def test_chinese_page_shows_no_streamlit_english(page: Page, app_url, shot):
     assert visible_english(page) <= {"Autograd Explorer", "English", "Language", "AccumulateGrad adds"}, \
         visible_english(page)
     shot(page, "zh_editing_loss")
+
+
+@pytest.mark.parametrize("query", ["preset=single_step", "preset=linear_layer&lang=zh"])
+def test_a_phone_reads_the_graph(page: Page, app_url, shot, query):
+    """390 x 844: the sidebar starts collapsed, the graph is drawn top to bottom at its own size (a
+    wide one scrolls sideways) and is on the first screen, its text as large as on a laptop."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, f"{app_url}/?{query}")
+    expect(svg(page).locator("text").first).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_attribute("data-collapsed") == "true"
+    assert sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0          # off screen, not over the page
+    picture = box(svg(page))
+    assert picture["y"] + 100 < 844                                  # starts on the first screen
+    if "single_step" in query:
+        assert picture["height"] > 2 * picture["width"]              # a chain of five, top to bottom
+    assert graph_text_px(page) >= 14
+    shot(page, f"phone_{query.replace('&', '_').replace('=', '-')}")

@@ -9,7 +9,8 @@ same message carries the slider's value from before the presses, which Streamlit
 Until the server has seen the last number sent, the page counts on from its own step.
 
 The same script tells CSS how far down the graph starts (`--graph-top`), so projection mode can
-fit the graph into what is left of the screen.
+fit the graph into what is left of the screen, and tells the server whether the screen is a
+phone's (`narrow`), where the graph is drawn top to bottom.
 """
 from __future__ import annotations
 
@@ -29,9 +30,15 @@ function typing(el) {
     "[contenteditable='true'], [role='slider'], [role='tab'], [role='textbox']");
 }
 
+const NARROW = 640;     // px: a phone, where a graph reads best top to bottom
+
 export default function ({ data, setStateValue }) {
   // the server has seen every press: its step is the truth (a slider move, an epoch change)
   if (data.seq === count.seq || count.target === null) count.target = data.step;
+  const screen = () => {
+    const narrow = window.innerWidth < NARROW;
+    if (narrow !== data.narrow) setStateValue("narrow", narrow);
+  };
   const send = (d) => {
     count.target = Math.min(data.last, Math.max(0, count.target + d));
     count.seq += 1;
@@ -61,11 +68,14 @@ export default function ({ data, setStateValue }) {
   const block = document.querySelector("[data-testid='stMainBlockContainer']");
   if (block) watch.observe(block);
   measure();
+  screen();
+  window.addEventListener("resize", screen);
   document.addEventListener("keydown", onKey);
   document.addEventListener("click", onClick, true);
   return () => {
     document.removeEventListener("keydown", onKey);
     document.removeEventListener("click", onClick, true);
+    window.removeEventListener("resize", screen);
     watch.disconnect();
   };
 }
@@ -78,5 +88,5 @@ def step_presses(step: int, last: int) -> None:
     """Mount the counter (invisible): it starts from the step shown, and each press it sends sets the
     step before the fragment reruns (`state.take_moves`)."""
     with st.container(key="step_presses"):
-        _steps(key="step_moves", data={"step": step, "last": last, "seq": state.moves_seen()},
-               on_moves_change=state.take_moves, height=0)
+        _steps(key="step_moves", data={"step": step, "last": last, "seq": state.moves_seen(), "narrow": state.narrow()},
+               on_moves_change=state.take_moves, on_narrow_change=state.take_screen, height=0)

@@ -40,12 +40,14 @@ def graph_of(run: explorer.Run, epoch: int) -> explorer.Graph:
     return GRAPHS.get((run.experiment, epoch), lambda: run.trace(epoch))
 
 
-def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str) -> str:
+def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str,
+           narrow: bool = False) -> str:
+    """DOT of the graph at `step`; on a narrow (phone) screen always top to bottom."""
     def make():
         graph = graph_of(run, epoch)
         return render.to_dot(graph, step, projection=projection, lang=lang,
-                             rankdir="LR" if wide(graph) else "TB")
-    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang), make)
+                             rankdir="LR" if wide(graph) and not narrow else "TB")
+    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow), make)
 
 
 def wide(graph: explorer.Graph) -> bool:

@@ -32,8 +32,8 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         return
     last = graph.steps
     step = _step_controls(exp, last, lang, projection)
-    dot = compute.dot_of(run, epoch, step, projection, lang)
-    if compute.wide(graph):          # a short wide graph: its words below it
+    dot = compute.dot_of(run, epoch, step, projection, lang, state.narrow())
+    if compute.wide(graph) or state.narrow():          # a short wide graph, or a phone: the words below
         picture, words = st.container(), st.container()
     else:                            # a tall one: its words beside it, so both fit a projected screen
         picture, words = st.columns([3, 2] if projection else [2, 1], gap="medium")

@@ -165,6 +165,15 @@ def moves_seen() -> int:
     return ss.get("moves_seq", 0)
 
 
+def take_screen() -> None:
+    """Whether the browser's screen is a phone's (`browser.step_presses` reports it)."""
+    ss.narrow = bool((ss.get("step_moves") or {}).get("narrow"))
+
+
+def narrow() -> bool:
+    return bool(ss.get("narrow"))
+
+
 # ---------------------------------------------------------------- running
 
 def attempt(exp: Experiment, spinner: str) -> Shown:
