@@ -20,6 +20,7 @@ def _style() -> str:
     return ("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
             "[data-testid='stGraphVizChart'] text{font-family:Helvetica,Arial,'Liberation Sans',sans-serif}"
             "[data-testid='InputInstructions'], .st-key-step_presses{display:none}"
+            "[data-testid='stTable'] th p{white-space:nowrap !important}"       # 当前轮次 on one line, not one glyph a line
             # a phone: room below Streamlit's top bar, and the graph at its own size (a tall one
             # scrolls sideways) rather than shrunk to the screen's width
             "@media (max-width:640px){[data-testid='stMainBlockContainer']{padding-top:4rem}"
