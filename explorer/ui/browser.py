@@ -8,8 +8,9 @@ Streamlit keeps the newest, so no press is lost. Sending a difference instead wo
 same message carries the slider's value from before the presses, which Streamlit applies first.
 Until the server has seen the last number sent, the page counts on from its own step.
 
-The same script tells CSS how far down the graph starts (`--graph-top`), so projection mode can
-fit the graph into what is left of the screen, and tells the server whether the screen is a
+The same script tells CSS how far down the graph starts (`--graph-top`) and how much an
+explanation below it needs (`--graph-below`), so projection mode can fit the graph into what is
+left of the screen, and tells the server whether the screen is a
 phone's (`narrow`), where the graph is drawn top to bottom.
 """
 from __future__ import annotations
@@ -62,7 +63,16 @@ export default function ({ data, setStateValue }) {
     const g = document.querySelector("[data-testid='stGraphVizChart']");
     if (!g || !main) return;
     const top = g.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop;
-    document.documentElement.style.setProperty("--graph-top", Math.round(top) + "px");
+    // an explanation below the graph needs its own room on the screen; one beside it does not
+    const picture = g.querySelector("svg"), words = document.querySelector(".st-key-explain");
+    let below = 0;
+    if (picture && words) {
+      const p = picture.getBoundingClientRect(), w = words.getBoundingClientRect();
+      if (w.top >= p.bottom - 1) below = w.bottom - p.bottom;
+    }
+    const css = document.documentElement.style;
+    css.setProperty("--graph-top", Math.round(top) + "px");
+    css.setProperty("--graph-below", Math.round(below) + "px");
   };
   const watch = new ResizeObserver(measure);
   const block = document.querySelector("[data-testid='stMainBlockContainer']");

@@ -35,9 +35,9 @@ STYLE = _style()
 # (the app's own spinner says 正在训练… where a wait is long enough to notice).
 ZH = "<style>[data-testid='stStatusWidget']{visibility:hidden}</style>"
 # Projection mode: everything reads from the back of a classroom (18 px and up: captions, code, the
-# log), and the step controls, the whole graph and its explanation fit one screen. The graph's height
-# is capped to the screen left below where it starts (`--graph-top`, measured by browser.py); the
-# width and height follow its aspect ratio.
+# log, the explanation), and the step controls, the whole graph and its explanation fit one screen.
+# The graph's height is capped to the screen left below where it starts (`--graph-top`), less what an
+# explanation below it needs (`--graph-below`), both measured by browser.py; its width follows.
 BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li)"
        "{font-size:1.35rem; line-height:1.5}"
        "[data-testid='stMainBlockContainer']{padding:1rem 1.5rem}"
@@ -47,7 +47,8 @@ BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p,
        "[data-testid='stMain'] [data-testid='stCode'] code{font-size:1.15rem}"
        "[data-testid='stMain'] [data-testid='stTable'] :is(th, td){font-size:1.15rem}"
        "[data-testid='stMain'] [data-testid='stGraphVizChart'] svg{width:auto; height:auto; max-width:100%;"
-       " max-height:calc(100dvh - var(--graph-top, 0px) - 1rem)}</style>")
+       " max-height:calc(100dvh - var(--graph-top, 0px) - var(--graph-below, 0px) - 1rem)}"
+       ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.15rem; line-height:1.4}</style>")
 
 
 def title(lang: str, shown: state.Shown) -> bool:
