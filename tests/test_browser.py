@@ -375,3 +375,24 @@ def test_a_phone_reads_the_graph(page: Page, app_url, shot, query):
         assert picture["height"] > 2 * picture["width"]              # a chain of five, top to bottom
     assert graph_text_px(page) >= 14
     shot(page, f"phone_{query.replace('&', '_').replace('=', '-')}")
+
+
+def test_arrow_keys_step_after_clicking_the_graph_tab(page: Page, app_url):
+    """The teacher shows the curves, clicks back to Graph and presses →: the step moves, the tab stays
+    (a tab reached with the Tab key keeps its arrow keys for moving between tabs)."""
+    open_app(page, f"{app_url}/?preset=mlp&step=0&hide=inputs&proj=1")
+    page.get_by_role("tab", name="Curves").click()
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("tab", name="Graph").click()
+    expect(svg(page)).to_be_visible(timeout=TIMEOUT)
+    settle(page)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"step=2\b"), timeout=TIMEOUT)
+    settle(page)
+    assert "tab=" not in page.url and step_shown(page) == 2
+    page.get_by_role("tab", name="Graph").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")                          # the tab bar, reached by keyboard
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"tab=1\b"), timeout=TIMEOUT)

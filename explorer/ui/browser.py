@@ -2,7 +2,8 @@
 
 Streamlit merges the presses of one button that arrive while a rerun is pending into a single
 trigger (`_coalesce_widget_states`), so five quick presses of Next moved two or three steps. Here
-the page counts every press itself (← / → anywhere outside a text field, and clicks on Back / Next)
+the page counts every press itself (← / → anywhere outside a text field or a slider, and clicks on
+Back / Next)
 and sends the step they lead to, numbered: a step is a value, and of several pending values
 Streamlit keeps the newest, so no press is lost. Sending a difference instead would not do: the
 same message carries the slider's value from before the presses, which Streamlit applies first.
@@ -25,10 +26,20 @@ const count = (window.explorerSteps ??= { target: null, seq: 0 });
 const KEYS = {ArrowLeft: -1, ArrowRight: 1};
 const BUTTONS = [[".st-key-step_prev button", -1], [".st-key-step_next button", 1]];
 
-function typing(el) {
-  // a text field, a slider or the tab list: the arrow key is theirs
-  return el && el.closest && el.closest("input, textarea, select, [contenteditable=''], " +
-    "[contenteditable='true'], [role='slider'], [role='tab'], [role='textbox']");
+// How the focus last moved: by the Tab key or by the mouse (kept for the page's life, once).
+if (!count.watching) {
+  count.watching = true;
+  document.addEventListener("pointerdown", () => { count.keyboard = false; }, true);
+  document.addEventListener("keydown", (e) => { if (e.key === "Tab") count.keyboard = true; }, true);
+}
+
+function theirs(el) {
+  // a text field, a slider or a menu keeps its arrow keys; so does a tab reached with the Tab key,
+  // but not one just clicked (the teacher clicks "Graph", then presses →)
+  if (!el || !el.closest) return false;
+  if (el.closest("input, textarea, select, [contenteditable=''], [contenteditable='true'], " +
+                 "[role='slider'], [role='textbox'], [role='combobox'], [role='listbox'], [role='menu']")) return true;
+  return !!el.closest("[role='tab']") && count.keyboard === true;
 }
 
 const NARROW = 640;     // px: a phone, where a graph reads best top to bottom
@@ -48,8 +59,9 @@ export default function ({ data, setStateValue }) {
   const onKey = (e) => {
     const d = KEYS[e.key];
     if (!d || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || e.defaultPrevented) return;
-    if (typing(e.target) || typing(document.activeElement)) return;
+    if (theirs(e.target) || theirs(document.activeElement)) return;
     e.preventDefault();
+    e.stopPropagation();        // a clicked tab would also take it and switch tabs
     send(d);
   };
   const onClick = (e) => {
@@ -80,10 +92,10 @@ export default function ({ data, setStateValue }) {
   measure();
   screen();
   window.addEventListener("resize", screen);
-  document.addEventListener("keydown", onKey);
+  document.addEventListener("keydown", onKey, true);
   document.addEventListener("click", onClick, true);
   return () => {
-    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("keydown", onKey, true);
     document.removeEventListener("click", onClick, true);
     window.removeEventListener("resize", screen);
     watch.disconnect();
