@@ -186,18 +186,21 @@ def graph_text_px(page: Page) -> float:
     }""")
 
 
-@pytest.mark.parametrize("vw, vh", [(1280, 720), (1920, 1080)])
+STEP_WORDS = {"en": "Step {k} of", "zh": "第 {k} 步"}
+
+
+@pytest.mark.parametrize("vw, vh, lang", [(1280, 720, "en"), (1920, 1080, "en"), (1280, 720, "zh")])
 @pytest.mark.parametrize("preset", ["single_step", "multi_epoch", "linear_layer"])
-def test_classroom_link_fits_one_screen(page: Page, app_url, shot, preset, vw, vh):
+def test_classroom_link_fits_one_screen(page: Page, app_url, shot, preset, vw, vh, lang):
     """At every step (walked back with ←): step buttons, slider, the whole graph and the explanation on
     one projected screen, unscrolled. Text bound: 18 px on a 1920-wide screen, as on every other tab;
     a projector fills the same wall at any resolution, so on a 1280-wide one 12 px is the same size on
     the wall (18 * 1280 / 1920)."""
     page.set_viewport_size({"width": vw, "height": vh})
-    open_app(page, f"{app_url}/?preset={preset}&hide=inputs&proj=1")
+    open_app(page, f"{app_url}/?preset={preset}&hide=inputs&proj=1&lang={lang}")
     explanation = page.locator(".st-key-explain")
     for k in range(run(PRESETS[preset]).graph.steps, -1, -1):
-        expect(explanation).to_contain_text(f"Step {k} of", timeout=TIMEOUT)
+        expect(explanation).to_contain_text(STEP_WORDS[lang].format(k=k), timeout=TIMEOUT)
         settle(page)
         page.wait_for_timeout(500)              # the graph is fitted once the page has measured it
         for what in (page.locator(".st-key-step_prev button").first, page.locator(".st-key-step_next button").first,
@@ -205,9 +208,9 @@ def test_classroom_link_fits_one_screen(page: Page, app_url, shot, preset, vw, v
             assert inside(box(what), vw, vh), (k, what, box(what))
         assert graph_text_px(page) >= 18 * vw / 1920, k
         if k == 1:
-            shot(page, f"classroom_{preset}_{vw}x{vh}_step1")
+            shot(page, f"classroom_{lang}_{preset}_{vw}x{vh}_step1")
         page.keyboard.press("ArrowLeft")
-    shot(page, f"classroom_{preset}_{vw}x{vh}")
+    shot(page, f"classroom_{lang}_{preset}_{vw}x{vh}")
 
 
 def step_shown(page: Page) -> int:
