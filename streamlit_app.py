@@ -14,12 +14,10 @@ st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide
 state.init()
 lang = state.lang()
 typed = state.typed()
-projection = header.title(lang)
 shown = state.attempt(typed, t("training", lang))
+projection = header.title(lang, shown)
 
-if state.inputs_hidden():
-    header.summary(shown, lang)
-else:
+if not state.inputs_hidden():
     with st.sidebar:
         sidebar.inputs(shown, lang)
         sidebar.share_box(typed, lang)

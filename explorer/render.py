@@ -45,6 +45,21 @@ WORDS = {
                race_landscape="各优化器在损失地形上的路径"),
 }
 
+
+
+def _fit_cjk(words: dict) -> dict:
+    """The graph's words with room for their Chinese glyphs. The browser's Graphviz sizes a box from
+    Helvetica's letter widths; a CJK glyph is drawn wider than it is measured, so a row gets a
+    no-break space per glyph at its end (`<word>_pad`) and the text stays inside its box."""
+    def pad(text: str) -> str:
+        return "\u00a0" * sum(1 for c in text if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    fitted = {**words, "more": words["more"] + pad(words["more"])}
+    fitted.update({f"{k}_pad": pad(words[k]) for k in ("value", "grad", "shape", "scalar", "saved")})
+    return fitted
+
+
+WORDS["zh"] = _fit_cjk(WORDS["zh"])
+
 # (light fill, stronger fill once backward has passed the node); chosen to stay distinct on projectors
 PALETTE = {
     "leaf": ("#d3f9d8", "#8ce99a"),
@@ -160,7 +175,7 @@ def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
     elif n.kind == "leaf":
         head = f"<b>{escape(n.label)}</b> {sm}{escape(n.op or 'AccumulateGrad')}</font>"
     elif n.kind == "saved":
-        head = f"<b>{escape(n.label)}</b> {sm}{w['saved']}</font>"
+        head = f"<b>{escape(n.label)}</b> {sm}{w['saved']}{w.get('saved_pad', '')}</font>"
     else:
         head = f"<b>{escape(n.label)}</b>"
     rows = [f"<tr><td>{head}</td></tr>"]
@@ -169,12 +184,13 @@ def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
         rows.append(f'<tr><td>{sm}{escape(text)}</font></td></tr>')
     rows.append("<hr/>")
     if n.shape is not None:
-        rows.append(f'<tr><td align="left">{w["shape"]} {_shape(n.shape) if n.shape else w["scalar"]}</td></tr>')
+        shape = _shape(n.shape) if n.shape else w["scalar"] + w.get("scalar_pad", "")
+        rows.append(f'<tr><td align="left">{w["shape"]} {shape}{w.get("shape_pad", "")}</td></tr>')
     if n.value is not None:
-        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value, lang)}</td></tr>')
+        rows.append(f'<tr><td align="left">{w["value"]} {fmt_tensor(n.value, lang)}{w.get("value_pad", "")}</td></tr>')
     if n.kind in ("op", "leaf", "output"):
         g = "?" if hide_grad else fmt_tensor(n.grad, lang)
-        rows.append(f'<tr><td align="left">{w["grad"]} {g}</td></tr>')
+        rows.append(f'<tr><td align="left">{w["grad"]} {g}{w.get("grad_pad", "")}</td></tr>')
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
 
 
@@ -305,15 +321,26 @@ def _template() -> dict:
     return _TEMPLATE
 
 
+def _axis(title: str, fs: int, **more) -> dict:
+    """An axis with its title and tick labels at `fs`, said outright: Streamlit's chart theme sets
+    its own (smaller) sizes for them, over the layout's font."""
+    return dict(title=dict(text=title, font=dict(size=fs)), tickfont=dict(size=fs), **more)
+
+
+def _fonts(fs: int) -> dict:
+    """Layout entries that size every text of a figure: base font, legend, hover labels."""
+    return dict(font=dict(size=fs), legend=dict(font=dict(size=fs)), hoverlabel=dict(font=dict(size=fs)))
+
+
 def _figure(traces: list, title: str, y_title: str, w: dict, *, log_y: bool, projection: bool,
             mark_epoch=None) -> dict:
     fs = 20 if projection else 13
     layout = dict(
         title=dict(text=title, font=dict(size=fs + 4)),
-        xaxis=dict(title=dict(text=w["epoch"])),
-        yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
-        font=dict(size=fs), template=_template(), hovermode="x unified",
-        margin=dict(l=60, r=20, t=60, b=50))
+        xaxis=_axis(w["epoch"], fs),
+        yaxis=_axis(y_title, fs, type="log" if log_y else "linear"),
+        template=_template(), hovermode="x unified",
+        margin=dict(l=60, r=20, t=60, b=50), **_fonts(fs))
     if mark_epoch is not None:
         layout["shapes"] = [dict(type="line", x0=mark_epoch, x1=mark_epoch, xref="x", y0=0, y1=1, yref="y domain",
                                  line=dict(color=CURRENT, width=3 if projection else 2, dash="dash"))]
@@ -491,9 +518,9 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
     k = epoch
     path = land.path.double().numpy()
     fs = 20 if projection else 13
-    layout = dict(title=dict(text=w["landscape"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
-                  margin=dict(l=60, r=20, t=60, b=50), showlegend=True,
-                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    layout = dict(title=dict(text=w["landscape"], font=dict(size=fs + 4)), template=_template(),
+                  margin=dict(l=60, r=20, t=60, b=50), showlegend=True, **_fonts(fs))
+    layout["legend"].update(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1)
     if len(land.coords) == 1:
         grid, loss = land.grid[0].double().numpy(), land.loss.double().numpy()
         heights = np.asarray(losses, dtype=np.float64)
@@ -524,28 +551,30 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
             traces.append(dict(type="scatter", x=[None], y=[None], mode="lines+markers", name=step,
                                line=dict(color=CURRENT, width=2),
                                marker=dict(color=CURRENT, symbol="triangle-right", size=10)))
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
-        layout["yaxis"] = _loss_axis(w["loss"], loss)
+        layout["xaxis"] = _axis(land.coords[0], fs, range=[float(grid[0]), float(grid[-1])])
+        layout["yaxis"] = _loss_axis(w["loss"], loss, fs)
     else:
         a, b = (g.double().numpy() for g in land.grid)
         traces = [dict(type="contour", x=_typed(a), y=_typed(b), z=_finite(land.loss.double().numpy().T, False).tolist(),
-                       colorscale="Viridis", contours=dict(coloring="heatmap"), name=w["loss"], showscale=True),
+                       colorscale="Viridis", contours=dict(coloring="heatmap"), name=w["loss"], showscale=True,
+                       colorbar=dict(tickfont=dict(size=fs))),
                   dict(type="scatter", x=_typed(path[:, 0]), y=_typed(path[:, 1]), mode="lines+markers", name=w["path"],
                        line=dict(color="white", width=2), marker=dict(size=4, color="white")),
                   dict(type="scatter", x=[float(path[k - 1, 0])], y=[float(path[k - 1, 1])], mode="markers",
                        name=w["shown"].format(k=k), marker=dict(color=CURRENT, size=14 if projection else 10))]
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(a[0]), float(a[-1])])
-        layout["yaxis"] = dict(title=dict(text=land.coords[1]), range=[float(b[0]), float(b[-1])])
+        layout["xaxis"] = _axis(land.coords[0], fs, range=[float(a[0]), float(a[-1])])
+        layout["yaxis"] = _axis(land.coords[1], fs, range=[float(b[0]), float(b[-1])])
         if land.is_slice:
-            layout["title"]["text"] += _slice_note(land, w, k)
+            layout["title"]["text"] += _slice_note(land, w, k, fs)
+            layout["margin"]["t"] += 2 * fs        # room for that second line above the plot
     _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
 
 
-def _loss_axis(title: str, loss: np.ndarray) -> dict:
+def _loss_axis(title: str, loss: np.ndarray, fs: int) -> dict:
     """The y-axis of a one-weight landscape: the loss over the grid, a little to spare. Fixed, like the
     x-axis, so points of the path beyond the grid (a diverging run's later epochs) do not stretch the view."""
-    axis = dict(title=dict(text=title))
+    axis = _axis(title, fs)
     finite = loss[np.isfinite(loss)]
     if finite.size:
         lo, hi = float(finite.min()), float(finite.max())
@@ -572,10 +601,11 @@ def _projected(layout: dict, projection: bool) -> None:
             title["font"] = dict(size=20)
 
 
-def _slice_note(land, w: dict, k: int) -> str:
-    """The subtitle saying which slice of a bigger landscape is drawn."""
+def _slice_note(land, w: dict, k: int, fs: int) -> str:
+    """The subtitle saying which slice of a bigger landscape is drawn (a <sup> would be too small on a wall)."""
     words = w["random"] if getattr(land, "directions", "moved") == "random" else w["slice"]
-    return f"<br><sup>{escape(words.format(a=land.coords[0], b=land.coords[1], k=k))}</sup>"
+    note = escape(words.format(a=land.coords[0], b=land.coords[1], k=k))
+    return f'<br><span style="font-size:{fs - 2}px">{note}</span>'
 
 
 # ---------------------------------------------------------------- an optimizer race
@@ -699,17 +729,17 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
         grid, loss = land.grid[0].double().numpy(), _finite(land.loss.double().numpy(), False)
         traces.append(dict(type="scatter", x=_typed(grid), y=_typed(loss), mode="lines", name=w["loss"],
                            line=dict(color="#868e96", width=4 if projection else 2)))
-        layout["yaxis"] = _loss_axis(w["loss"], loss)
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(grid[0]), float(grid[-1])])
+        layout["yaxis"] = _loss_axis(w["loss"], loss, fs)
+        layout["xaxis"] = _axis(land.coords[0], fs, range=[float(grid[0]), float(grid[-1])])
     else:
         a, b = (g.double().numpy() for g in land.grid)
         traces.append(dict(type="contour", x=_typed(a), y=_typed(b), colorscale="Greys", reversescale=True,
                            z=_finite(land.loss.double().numpy().T, False).tolist(), contours=dict(coloring="heatmap"),
                            name=w["loss"], showscale=True, opacity=0.85))
-        layout["xaxis"] = dict(title=dict(text=land.coords[0]), range=[float(a[0]), float(a[-1])])
-        layout["yaxis"] = dict(title=dict(text=land.coords[1]), range=[float(b[0]), float(b[-1])])
+        layout["xaxis"] = _axis(land.coords[0], fs, range=[float(a[0]), float(a[-1])])
+        layout["yaxis"] = _axis(land.coords[1], fs, range=[float(b[0]), float(b[-1])])
         if land.is_slice:
-            layout["title"]["text"] += _slice_note(land, w, epoch)
+            layout["title"]["text"] += _slice_note(land, w, epoch, fs)
     for (opt, lr, losses, div), path in zip(racers, land.others):
         path = path.double().numpy()
         color, dashed = _racer_color(opt), lr is not None

@@ -84,7 +84,8 @@ def test_every_preset_renders_its_graph_and_curves(key):
         if node.kind in ("op", "leaf"):
             assert node.label in source, node.label
     assert at.selectbox(key="preset").value == key
-    assert not figures(at) and len(at.main.dataframe) == 1 and not script(at)   # only the open tab is drawn
+    assert not figures(at) and not at.main.table and not script(at)     # only the open tab is drawn
+    assert len(at.main.dataframe) == 1
     assert list(at.main.dataframe[0].value.columns)[0] == "Element"             # the graph tab's gradient check
     figs = figures(open_tab(at, 1))
     assert len(figs) == 3                        # loss, parameters, gradients
@@ -96,7 +97,7 @@ def test_every_preset_renders_its_graph_and_curves(key):
     assert any(s["x0"] == 1 for s in figs[1]["layout"]["shapes"])     # the epoch shown is marked
     assert script(open_tab(at, 3))
     shown = min(len(history), compute.log_limits(run(PRESETS[key]))[0])
-    assert len(open_tab(at, 2).main.dataframe[0].value) == shown * len(history.names)
+    assert len(open_tab(at, 2).main.table[0].value) == shown * len(history.names)
 
 
 def test_course_examples_show_the_course_ops():
@@ -160,9 +161,9 @@ def test_epoch_scrubber_changes_graph_numbers_curves_marker_and_log():
     assert "value 10<" not in dot(at)
     shapes = figures(open_tab(at, 1))[0]["layout"]["shapes"]
     assert any(s.get("x0") == 250 for s in shapes)
-    table = open_tab(at, 2).main.dataframe[0].value
+    table = open_tab(at, 2).main.table[0].value
     assert list(table[table[" "] == "▶"]["Epoch"]) == [250]
-    assert len(table) == compute.LOG_ROWS and "Showing epochs 225–274 of 500" in " ".join(c.value for c in at.main.caption)
+    assert len(table) == compute.LOG_ROWS and "Showing epochs 248–297 of 500" in " ".join(c.value for c in at.main.caption)
     assert at.query_params["epoch"] == "250"
 
 
@@ -259,7 +260,7 @@ def test_chinese_from_the_url():
     assert [t.label for t in at.tabs] == list(TAB_LABELS["zh"])
     assert at.text_area(key="loss").value == PRESETS["single_step"].loss
     assert "梯度" in dot(at)
-    assert any("当前轮次" in c for c in open_tab(at, 2, "zh").main.dataframe[0].value.columns)
+    assert any("当前轮次" in c for c in open_tab(at, 2, "zh").main.table[0].value.columns)
 
 
 def test_switching_language_never_touches_the_experiment():
@@ -273,12 +274,12 @@ def test_switching_language_never_touches_the_experiment():
 
 def test_log_table_is_the_course_printout():
     at = app(preset="single_step", lang="zh", tab="2")
-    frame = at.main.dataframe[0].value
+    frame = at.main.table[0].value
     assert list(frame.columns) == [" ", "当前轮次", "当前权重", "固定学习率", "更新后梯度", "下一个权重", "损失"]
     row = frame.iloc[0].tolist()[1:]
-    assert row[:5] == [1, "[10.0, 20.0]", 0.01, "[40.0, 80.0]", "[9.600000381469727, 19.200000762939453]"]
+    assert row[:5] == [1, "[10.0, 20.0]", "0.01", "[40.0, 80.0]", "[9.600000381469727, 19.200000762939453]"]
     at = app(preset="linear_layer", tab="2")
-    frame = at.main.dataframe[0].value
+    frame = at.main.table[0].value
     assert list(frame.columns)[1:3] == ["Epoch", "Tensor"] and list(frame["Tensor"]) == ["w", "b"]
 
 
@@ -287,7 +288,7 @@ def test_csv_holds_every_epoch():
     header, rows = compute.log_table(r, "en")
     assert header == ["Epoch", "Weight", "Learning rate", "Gradient", "Next weight", "Loss"]
     assert [row[0] for row in rows] == list(range(1, 501))
-    assert rows[0][1:5] == ["10.0", 0.01, "20.0", "9.800000190734863"]
+    assert rows[0][1:5] == ["10.0", "0.01", "20.0", "9.800000190734863"]
     assert compute.log_limits(r) == (compute.LOG_ROWS, 500)
 
 

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from explorer import PRESETS, run
+
 TIMEOUT = 60_000
 OPS = {
     "single_step": ("MulBackward0", "PowBackward0", "SumBackward0"),
@@ -291,3 +293,241 @@ def test_detach_preset_graph(page: Page, app_url, shot, preset, lang):
     expect(page.get_by_test_id("stAlertContentInfo").first).to_contain_text("w.grad")
     tall(page, 1300)
     shot(page, f"{'zh_' if lang == 'zh' else ''}preset_{preset}")
+
+
+# ---------------------------------------------------------------- the teacher's screen
+
+def box(locator) -> dict:
+    b = locator.bounding_box()
+    assert b is not None, "not on the page"
+    return b
+
+
+def inside(b: dict, vw: int, vh: int) -> bool:
+    return b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= vw + 0.5 and b["y"] + b["height"] <= vh + 0.5
+
+
+def graph_text_px(page: Page) -> float:
+    """The smallest rendered size of the nodes' value rows, in CSS pixels: the SVG's font size scaled
+    by how much the picture was shrunk to fit."""
+    return page.evaluate("""() => {
+        const svg = document.querySelector("[data-testid='stGraphVizChart'] svg");
+        const k = svg.getBoundingClientRect().height / svg.viewBox.baseVal.height;
+        const rows = [...svg.querySelectorAll("text")].filter(t => /^(value|值)/.test(t.textContent));
+        return Math.min(...rows.map(t => parseFloat(getComputedStyle(t).fontSize) * k));
+    }""")
+
+
+STEP_WORDS = {"en": "Step {k} of", "zh": "第 {k} 步"}
+
+
+@pytest.mark.parametrize("vw, vh, lang", [(1280, 720, "en"), (1920, 1080, "en"), (1280, 720, "zh")])
+@pytest.mark.parametrize("preset", ["single_step", "multi_epoch", "linear_layer"])
+def test_classroom_link_fits_one_screen(page: Page, app_url, shot, preset, vw, vh, lang):
+    """At every step (walked back with ←): step buttons, slider, the whole graph and the explanation on
+    one projected screen, unscrolled. Text bound: 18 px on a 1920-wide screen, as on every other tab;
+    a projector fills the same wall at any resolution, so on a 1280-wide one 12 px is the same size on
+    the wall (18 * 1280 / 1920)."""
+    page.set_viewport_size({"width": vw, "height": vh})
+    open_app(page, f"{app_url}/?preset={preset}&hide=inputs&proj=1&lang={lang}")
+    explanation = page.locator(".st-key-explain")
+    for k in range(run(PRESETS[preset]).graph.steps, -1, -1):
+        expect(explanation).to_contain_text(STEP_WORDS[lang].format(k=k), timeout=TIMEOUT)
+        settle(page)
+        page.wait_for_timeout(500)              # the graph is fitted once the page has measured it
+        for what in (page.locator(".st-key-step_prev button").first, page.locator(".st-key-step_next button").first,
+                     page.locator(".st-key-step [data-testid='stSlider']"), svg(page), explanation):
+            assert inside(box(what), vw, vh), (k, what, box(what))
+        assert graph_text_px(page) >= 18 * vw / 1920, k
+        if k == 1:
+            shot(page, f"classroom_{lang}_{preset}_{vw}x{vh}_step1")
+        page.keyboard.press("ArrowLeft")
+    shot(page, f"classroom_{lang}_{preset}_{vw}x{vh}")
+
+
+def step_shown(page: Page) -> int:
+    return int(page.locator(".st-key-step input[type=range]").input_value())
+
+
+def test_arrow_keys_step_and_no_press_is_lost(page: Page, app_url, shot):
+    """Five quick presses are five steps. Streamlit merges a button's presses made during one rerun
+    (st.button(shortcut="Right") moved one step for these five), so the page counts them itself
+    (explorer/ui/browser.py)."""
+    open_app(page, f"{app_url}/?preset=mlp&step=0")
+    assert step_shown(page) == 0
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")       # no waiting: they land while the page reruns
+    expect(page).to_have_url(re.compile(r"step=5\b"), timeout=TIMEOUT)
+    settle(page)
+    page.wait_for_timeout(1000)                 # nothing more arrives later
+    assert step_shown(page) == 5 and "step=5" in page.url
+    for key in ("ArrowLeft", "ArrowLeft", "ArrowLeft", "ArrowRight"):
+        page.keyboard.press(key)
+    expect(page).to_have_url(re.compile(r"step=3\b"), timeout=TIMEOUT)
+    page.locator(".st-key-step_next button").first.evaluate(  # three clicks in one go count one by one too
+        "b => { for (let i = 0; i < 3; i++) b.click(); }")
+    expect(page).to_have_url(re.compile(r"step=6\b"), timeout=TIMEOUT)
+    settle(page)
+    page.wait_for_timeout(1000)
+    assert step_shown(page) == 6 and "step=6" in page.url
+    assert "Step 6 of" in page.locator(".st-key-explain").inner_text()
+    shot(page, "arrow_keys")
+
+
+def test_arrow_keys_in_the_loss_box_do_not_step(page: Page, app_url):
+    open_app(page, f"{app_url}/?preset=single_step&step=2")
+    box_ = page.locator(".st-key-loss textarea")
+    box_.click()
+    for key in ("ArrowLeft", "ArrowRight", "ArrowRight"):
+        box_.press(key)
+    page.wait_for_timeout(1500)
+    settle(page)
+    assert step_shown(page) == 2
+    assert box_.input_value() == "loss = 2 * w ** 2"
+
+
+def font_px(locator) -> list[float]:
+    return locator.evaluate_all("els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+
+
+def test_every_tab_is_projection_sized(page: Page, app_url, shot):
+    """On the wall every text is 18 px or more: curve ticks, axis titles and legends, the log, the
+    code and the captions (measured as the browser draws them)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, f"{app_url}/?preset=mlp&hide=inputs&proj=1&epoch=120")
+    main = page.get_by_test_id("stMain")
+    plot = ".main-svg :is(.xtick text, .ytick text, .xtitle, .ytitle, .legendtext)"
+    for tab, what in (("Curves", plot), ("Landscape", plot),
+                      ("Log", "[data-testid='stTable'] :is(th, td)"),
+                      ("Code", "[data-testid='stCode'] code")):
+        page.get_by_role("tab", name=tab).click()
+        texts = main.locator(what)
+        expect(texts.last).to_be_visible(timeout=TIMEOUT)
+        settle(page)
+        sizes = font_px(texts) + font_px(main.get_by_test_id("stCaptionContainer"))
+        assert len(sizes) >= 3 and min(sizes) >= 18, (tab, sorted(set(sizes)))
+        shot(page, f"projection_{tab.lower()}")
+
+
+@pytest.mark.parametrize("proj", ["0", "1"])
+def test_log_shows_the_epoch_shown_at_full_precision(page: Page, app_url, shot, proj):
+    """The divergence row of lr_too_large is in view when the epoch slider is there, and every loss
+    reads as Python prints the float32 value (the course's `.tolist()`), not rounded for display."""
+    losses = run(PRESETS["lr_too_large"]).history.losses.tolist()
+    epoch = len(losses)                          # where it diverged
+    page.goto(f"{app_url}/?preset=lr_too_large&tab=2&epoch={epoch - 1}&hide=inputs&proj={proj}")
+    table = page.get_by_test_id("stTable")
+    expect(table).to_be_visible(timeout=TIMEOUT)
+    settle(page)
+    page.get_by_role("slider").first.press("ArrowRight")     # the epoch slider moves to the last epoch
+    marked = table.locator("tbody tr").filter(has_text="▶")
+    expect(marked).to_have_count(1, timeout=TIMEOUT)
+    expect(marked.locator("td").nth(1)).to_have_text(str(epoch), timeout=TIMEOUT)
+    settle(page)
+    row, frame = box(marked), box(table)
+    assert frame["y"] <= row["y"] and row["y"] + row["height"] <= frame["y"] + frame["height"]
+    assert inside(row, *page.viewport_size.values())
+    for tr in table.locator("tbody tr").all():
+        cells = tr.locator("td").all_inner_texts()
+        assert cells[-1] == repr(float(losses[int(cells[1]) - 1]))
+    shot(page, f"log_divergence_proj{proj}")
+
+
+def graph_text_outside_boxes(page: Page) -> list:
+    """Texts of the graph's nodes that stick out of their box, with by how many pixels."""
+    return page.evaluate("""() => {
+        const out = [];
+        for (const g of document.querySelectorAll("[data-testid='stGraphVizChart'] g.node")) {
+            const shape = g.querySelector("path, polygon");
+            const s = shape.getBoundingClientRect();
+            for (const t of g.querySelectorAll("text")) {
+                if (!t.textContent.trim()) continue;
+                const b = t.getBoundingClientRect();
+                const over = Math.max(s.left - b.left, b.right - s.right, s.top - b.top, b.bottom - s.bottom);
+                if (over > 0.5) out.push([t.textContent, over]);
+            }
+        }
+        return out;
+    }""")
+
+
+@pytest.mark.parametrize("preset, proj", [("single_step", "1"), ("linear_layer", "1"), ("linear_layer", "0"),
+                                          ("mlp", "0")])
+def test_chinese_text_fits_its_graph_boxes(page: Page, app_url, shot, preset, proj):
+    """Graphviz in the browser measures CJK glyphs narrower than they are drawn; render.to_dot pads them."""
+    open_app(page, f"{app_url}/?preset={preset}&lang=zh&hide=inputs&proj={proj}")
+    assert "形状" in svg(page).text_content()
+    assert graph_text_outside_boxes(page) == []
+    shot(page, f"zh_boxes_{preset}_proj{proj}")
+
+
+def visible_english(page: Page) -> set[str]:
+    """Runs of two or more English words a reader sees, outside code, the graph and the charts (text
+    for screen readers only, such as Streamlit's "delete icon", is not seen)."""
+    text = page.evaluate("""() => {
+        const skip = "code, pre, svg, textarea, [aria-hidden='true'], [data-testid^='stIcon'], " +
+                     "[data-testid='stGraphVizChart']";
+        const parts = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n; (n = walker.nextNode());) {
+            const el = n.parentElement;
+            if (!el || el.closest(skip) || !el.closest("[data-testid='stMain'], [data-testid='stSidebar']")) continue;
+            const screenReaderOnly = getComputedStyle(el).clip === "rect(0px, 0px, 0px, 0px)";
+            if (el.checkVisibility({visibilityProperty: true}) && !screenReaderOnly) parts.push(n.textContent);
+        }
+        return parts.join("\\n");
+    }""")
+    return set(re.findall(r"[A-Za-z]{2,}(?: [A-Za-z]{2,})+", text))
+
+
+def test_chinese_page_shows_no_streamlit_english(page: Page, app_url, shot):
+    open_app(page, f"{app_url}/?preset=single_step&lang=zh")
+    box_ = page.locator(".st-key-loss textarea")
+    box_.click()
+    box_.press("End")
+    box_.type(" ")                                   # an edited box: Streamlit would say "Press Ctrl+Enter to apply"
+    expect(page.get_by_test_id("InputInstructions").first).to_be_hidden()
+    expect(page.get_by_text("文本框按 Ctrl+Enter 生效")).to_be_visible()
+    assert visible_english(page) <= {"Autograd Explorer", "English", "Language", "AccumulateGrad adds"}, \
+        visible_english(page)
+    shot(page, "zh_editing_loss")
+
+
+@pytest.mark.parametrize("query", ["preset=single_step", "preset=linear_layer&lang=zh"])
+def test_a_phone_reads_the_graph(page: Page, app_url, shot, query):
+    """390 x 844: the sidebar starts collapsed, the graph is drawn top to bottom at its own size (a
+    wide one scrolls sideways) and is on the first screen, its text as large as on a laptop."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, f"{app_url}/?{query}")
+    expect(svg(page).locator("text").first).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_attribute("data-collapsed") == "true"
+    assert sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0          # off screen, not over the page
+    picture = box(svg(page))
+    assert picture["y"] + 100 < 844                                  # starts on the first screen
+    if "single_step" in query:
+        assert picture["height"] > 2 * picture["width"]              # a chain of five, top to bottom
+    assert graph_text_px(page) >= 14
+    shot(page, f"phone_{query.replace('&', '_').replace('=', '-')}")
+
+
+def test_arrow_keys_step_after_clicking_the_graph_tab(page: Page, app_url):
+    """The teacher shows the curves, clicks back to Graph and presses →: the step moves, the tab stays
+    (a tab reached with the Tab key keeps its arrow keys for moving between tabs)."""
+    open_app(page, f"{app_url}/?preset=mlp&step=0&hide=inputs&proj=1")
+    page.get_by_role("tab", name="Curves").click()
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("tab", name="Graph").click()
+    expect(svg(page)).to_be_visible(timeout=TIMEOUT)
+    settle(page)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"step=2\b"), timeout=TIMEOUT)
+    settle(page)
+    assert "tab=" not in page.url and step_shown(page) == 2
+    page.get_by_role("tab", name="Graph").focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")                          # the tab bar, reached by keyboard
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"tab=1\b"), timeout=TIMEOUT)

@@ -41,12 +41,14 @@ def graph_of(run: explorer.Run, epoch: int) -> explorer.Graph:
     return GRAPHS.get((run.experiment, epoch), lambda: run.trace(epoch))
 
 
-def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str) -> str:
+def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str,
+           narrow: bool = False) -> str:
+    """DOT of the graph at `step`; on a narrow (phone) screen always top to bottom."""
     def make():
         graph = graph_of(run, epoch)
         return render.to_dot(graph, step, projection=projection, lang=lang,
-                             rankdir="LR" if wide(graph) else "TB")
-    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang), make)
+                             rankdir="LR" if wide(graph) and not narrow else "TB")
+    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow), make)
 
 
 def wide(graph: explorer.Graph) -> bool:
@@ -174,7 +176,8 @@ def log_table(run: explorer.Run, lang: str, start: int = 0,
               stop: int | None = None) -> tuple[list[str], list[list]]:
     """The course's per-epoch printout as rows: epoch, (tensor,) weight, lr, gradient, next weight, loss.
 
-    Numbers are `.tolist()` of the float32 tensors, the exact values the course prints. Several
+    Numbers are `.tolist()` of the float32 tensors, the exact values the course prints, as text: a
+    table would round a float column for display. Several
     trainable tensors get a row each per epoch (a 5x3 weight does not fit beside another one).
     """
     h = run.history
@@ -190,7 +193,8 @@ def log_table(run: explorer.Run, lang: str, start: int = 0,
         for n in names:
             g = h.grads[n]
             row = [i + 1] + ([n] if per_tensor else [])
-            row += [_num(h.params[n][i]), lr, "None" if g is None else _num(g[i]), _num(h.params[n][i + 1]), loss]
+            row += [_num(h.params[n][i]), repr(lr), "None" if g is None else _num(g[i]), _num(h.params[n][i + 1]),
+                    repr(loss)]
             rows.append(row)
     return header, rows
 

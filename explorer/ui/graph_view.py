@@ -13,7 +13,7 @@ import streamlit as st
 
 import explorer
 
-from . import compute, state
+from . import browser, compute, state
 from .text import preset_note, t
 
 log = logging.getLogger(__name__)
@@ -32,19 +32,21 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         st.error(t("graph_failed", lang))
         return
     last = graph.steps
-    step = _step_controls(exp, last, lang)
-    dot = compute.dot_of(run, epoch, step, projection, lang)
+    step = _step_controls(exp, last, lang, projection)
+    dot = compute.dot_of(run, epoch, step, projection, lang, state.narrow())
     explanation = compute.explanation(run, epoch, step, lang)
-    if projection or compute.wide(graph) or "```" in explanation:     # worked matrices need the page's width
+    # a short wide graph, a phone, or worked matrices (they need the page's width): the words below
+    if compute.wide(graph) or state.narrow() or "```" in explanation:
         picture, words = st.container(), st.container()
-    else:
-        picture, words = st.columns([2, 1], gap="medium")
+    else:                            # a tall one: its words beside it, so both fit a projected screen
+        picture, words = st.columns([3, 2] if projection else [2, 1], gap="medium")
     with picture, st.container(key=_fresh_key(dot)):
         if ss.graph_n % 2:
             st.empty()          # moves the chart one slot: a new element id, so a fresh chart is mounted
         st.graphviz_chart(dot, width="content", alt=t("graph_alt", lang))
     with words:
-        st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
+        if not projection:       # projected, the explanation's first line says it
+            st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
         with st.container(border=True, key="explain"):
             st.markdown(f"**{t('explain', lang)}**")
             st.markdown(explanation)
@@ -107,18 +109,24 @@ def _fresh_key(dot: str) -> str:
     return f"graph_{ss.graph_n}"
 
 
-def _step_controls(exp: explorer.Experiment, last: int, lang: str) -> int:
+def _step_controls(exp: explorer.Experiment, last: int, lang: str, projection: bool) -> int:
+    """Back, the step slider, Next. Projected, the slider goes without its label: the caption above the
+    explanation says which step this is, and the line goes to the graph."""
     step = state.step(exp, last)
+    browser.step_presses(step, last)
     prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
     with prev:
         st.button(t("prev", lang), key="step_prev", icon=":material/chevron_left:",
-                  on_click=state.move_step, args=(-1, last), disabled=step <= 0, width="stretch")
+                  on_click=state.move_step, args=(-1, last), disabled=step <= 0, width="stretch",
+                  help=t("prev_help", lang))
     with nxt:
         st.button(t("next", lang), key="step_next", icon=":material/chevron_right:", icon_position="right",
-                  on_click=state.move_step, args=(1, last), disabled=step >= last, width="stretch")
+                  on_click=state.move_step, args=(1, last), disabled=step >= last, width="stretch",
+                  help=t("next_help", lang))
     with slider:
         if last > 0:
-            step = st.slider(t("step", lang), 0, last, key="step", help=t("step_help", lang), persist_state="page")
+            step = st.slider(t("step", lang), 0, last, key="step", help=t("step_help", lang), persist_state="page",
+                             label_visibility="collapsed" if projection else "visible")
     return step
 
 

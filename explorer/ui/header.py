@@ -12,30 +12,61 @@ ss = st.session_state
 def _style() -> str:
     """Page CSS: less space above the title (on a projector every line counts), and graph text at the
     sizes the DOT asks for. st.graphviz_chart sets every SVG text to 0.6rem Source Sans, which would
-    undo projection mode's larger type and leave text floating in boxes laid out for bigger letters."""
+    undo projection mode's larger type and leave text floating in boxes laid out for bigger letters.
+    Streamlit's own "Press Enter to apply" under fields is English only: the app says it in the
+    help text of each field, in the page's language."""
     sizes = "".join(f"[data-testid='stGraphVizChart'] text[font-size='{n}.00']{{font-size:{n}px}}"
                     for n in range(6, 41))
     return ("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
             "[data-testid='stGraphVizChart'] text{font-family:Helvetica,Arial,'Liberation Sans',sans-serif}"
+            "[data-testid='InputInstructions'], .st-key-step_presses{display:none}"
+            "[data-testid='stTable'] th p{white-space:nowrap !important}"       # 当前轮次 on one line, not one glyph a line
+            # a phone: room below Streamlit's top bar, and the graph at its own size (a tall one
+            # scrolls sideways) rather than shrunk to the screen's width
+            "@media (max-width:640px){[data-testid='stMainBlockContainer']{padding-top:4rem}"
+            "[data-testid='stMain'] h1{font-size:1.75rem}"
+            "[data-testid='stGraphVizChart']{overflow-x:auto}"
+            "[data-testid='stGraphVizChart'] svg{max-width:none}}"
             f"{sizes}</style>")
 
 
 STYLE = _style()
-# Projection mode: the explanation and captions must read from the back of a classroom too.
+# The Chinese page has no English to read: Streamlit's "Running..." in the corner is English only
+# (the app's own spinner says 正在训练… where a wait is long enough to notice).
+ZH = "<style>[data-testid='stStatusWidget']{visibility:hidden}</style>"
+# Projection mode: everything reads from the back of a classroom (18 px and up: captions, code, the
+# log, the explanation), and the step controls, the whole graph and its explanation fit one screen.
+# The graph's height is capped to the screen left below where it starts (`--graph-top`), less what an
+# explanation below it needs (`--graph-below`), both measured by browser.py; its width follows.
 BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th)"
        "{font-size:1.35rem; line-height:1.5}"
-       "[data-testid='stMain'] [data-testid='stMarkdownContainer'] pre code{font-size:1.15rem}</style>")
+       "[data-testid='stMainBlockContainer']{padding:1rem 1.5rem}"
+       "[data-testid='stMain'] h1{font-size:2rem; padding:0}"
+       "[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] "
+       "[data-testid='stCaptionContainer'] p{font-size:1.15rem}"
+       "[data-testid='stMain'] :is([data-testid='stCode'], [data-testid='stMarkdownContainer'] pre) code"
+       "{font-size:1.15rem}"
+       "[data-testid='stMain'] [data-testid='stTable'] :is(th, td){font-size:1.15rem}"
+       "[data-testid='stMain'] [data-testid='stGraphVizChart'] svg{width:auto; height:auto; max-width:100%;"
+       " max-height:calc(100dvh - var(--graph-top, 0px) - var(--graph-below, 0px) - 1rem)}"
+       ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.15rem; line-height:1.4}</style>")
 
 
-def title(lang: str) -> bool:
-    """Title and the projection toggle; returns whether projection mode is on."""
+def title(lang: str, shown: state.Shown) -> bool:
+    """Title, what is computed (on a classroom link, whose inputs are hidden) and the projection
+    toggle, on one line; returns whether projection mode is on."""
     st.html(STYLE)
+    if lang == "zh":
+        st.html(ZH)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         st.title(t("title", lang), anchor=False)
+        if state.inputs_hidden():
+            summary(shown, lang)
         projection = st.toggle(t("projection", lang), key="proj", help=t("projection_help", lang))
-    st.caption(t("tagline", lang))
     if projection:
         st.html(BIG)
+    else:                  # on the wall the teacher says it; the line is better spent on the graph
+        st.caption(t("tagline", lang))
     return projection
 
 
@@ -78,11 +109,12 @@ def _assignment(name: str, text: str) -> str:
     return text if "=" in text.split("(")[0] else f"{name} = {text}"
 
 
-def epoch_scrubber(run, lang: str) -> int:
+def epoch_scrubber(run, lang: str, projection: bool) -> int:
     """Slider over the epochs done; the graph, the curves' marker and the log follow it."""
     n = len(run.history)
     state.epoch(n)                      # clamps a kept slider value to this run
     if n < 2:
-        st.caption(t("one_epoch", lang))
+        if not projection:              # projected, the line goes to the graph
+            st.caption(t("one_epoch", lang))
         return 1
     return st.slider(t("epoch", lang), 1, n, key="epoch", help=t("epoch_help", lang), persist_state="page")

@@ -1,4 +1,4 @@
-"""The course's per-epoch printout as a table, around the epoch shown; the CSV has every epoch."""
+"""The course's per-epoch printout as a table, from just before the epoch shown; the CSV has every epoch."""
 from __future__ import annotations
 
 from functools import partial
@@ -10,20 +10,26 @@ import explorer
 from . import compute
 from .text import t
 
+BEFORE = 2       # epochs above the one shown: its row stays near the top of the table, in view
+HEIGHT = 440     # px: about ten rows, eight projected; a longer table scrolls inside
+SHORT = 8        # rows that never need scrolling: the table is as tall as they are
+
 
 def show(run: explorer.Run, epoch: int, lang: str) -> None:
-    """A window of epochs around the one shown, marked ▶: a 10,000-epoch table would swamp the browser."""
+    """A window of epochs starting just before the one shown, marked ▶: a 10,000-epoch table would
+    swamp the browser. An HTML table, not st.dataframe: its text is the exact printout, its size
+    follows projection mode's CSS, and it has no toolbar in English only."""
     n = len(run.history)
     window, in_csv = compute.log_limits(run)
-    start = min(max(0, epoch - 1 - window // 2), max(0, n - window))
+    start = max(0, epoch - 1 - BEFORE)
     stop = min(n, start + window)
     header, rows = compute.log_rows(run, lang, start, stop)
     per = t("log_per_tensor", lang) if len(run.history.names) > 1 else ""
     st.caption(t("log_caption", lang, per=per))
     frame = pd.DataFrame(rows, columns=header)
     frame.insert(0, " ", ["▶" if r[0] == epoch else "" for r in rows])
-    st.dataframe(frame, hide_index=True, width="stretch", key="log_table",
-                 column_config={" ": st.column_config.TextColumn(width=30)})
+    with st.container(key="log_table"):
+        st.table(frame, hide_index=True, height="content" if len(rows) <= SHORT else HEIGHT)
     if stop - start < n:
         st.caption(t("log_window", lang, a=start + 1, b=stop, n=n))
     if in_csv < n:

@@ -21,7 +21,7 @@ TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code", "tab_landscape", "tab_
 def show(run: explorer.Run, lang: str, projection: bool) -> None:
     """Only the open tab is computed and sent: a page that drew all four cost a busy server twice
     as much per rerun (the curves, the log table and the code travel on every rerun otherwise)."""
-    epoch = header.epoch_scrubber(run, lang)
+    epoch = header.epoch_scrubber(run, lang, projection)
     labels = [t(k, lang) for k in TABS]
     key = f"tab_{lang}"              # the labels are per language; the open tab's index is kept across
     state.open_tab(key, labels)

@@ -64,6 +64,7 @@ def inputs(shown: state.Shown, lang: str) -> None:
     st.text_area(t("loss", lang), key="loss", height="content", help=t("loss_help", lang),
                  label_visibility="collapsed")
     spot.at("loss")
+    st.caption(t("apply_hint", lang))   # in place of Streamlit's English-only "Press Ctrl+Enter to apply"
 
     st.subheader(t("settings", lang), divider="gray")
     left, right = st.columns(2)

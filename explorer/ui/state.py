@@ -177,6 +177,28 @@ def move_step(delta: int, last: int) -> None:
     ss.step = min(last, max(0, int(ss.get("step", last)) + delta))
 
 
+def take_moves() -> None:
+    """The step the browser's ← / → presses lead to (`browser.step_presses`), and which press that was."""
+    moves = (ss.get("step_moves") or {}).get("moves") or {}
+    target, seq = moves.get("target"), moves.get("seq")
+    if isinstance(target, int) and isinstance(seq, int):
+        ss.moves_seq = seq
+        ss.step = min(ss.get("step_last", target), max(0, target))
+
+
+def moves_seen() -> int:
+    return ss.get("moves_seq", 0)
+
+
+def take_screen() -> None:
+    """Whether the browser's screen is a phone's (`browser.step_presses` reports it)."""
+    ss.narrow = bool((ss.get("step_moves") or {}).get("narrow"))
+
+
+def narrow() -> bool:
+    return bool(ss.get("narrow"))
+
+
 # ---------------------------------------------------------------- running
 
 def attempt(exp: Experiment, spinner: str) -> Shown:

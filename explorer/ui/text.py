@@ -40,6 +40,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "loss_help": ("One expression, or lines like `z = x @ w + b` then `loss = ...`; the last line is the loss. "
                   "Ctrl+Enter applies.",
                   "一个表达式，或者先写 `z = x @ w + b` 再写 `loss = ...`；最后一行就是损失。按 Ctrl+Enter 生效。"),
+    "apply_hint": ("Ctrl+Enter applies a text box, Enter a number.", "文本框按 Ctrl+Enter 生效，数字框按 Enter 生效。"),
     "settings": ("Training", "训练设置"),
     "lr": ("Learning rate", "学习率"),
     "epochs": ("Epochs", "轮次"),
@@ -112,6 +113,8 @@ TEXT: dict[str, tuple[str, str]] = {
                   "第 0 步是损失；之后按 autograd 实际执行的顺序逐个节点。"),
     "prev": ("Back", "上一步"),
     "next": ("Next", "下一步"),
+    "prev_help": ("One step back. Key: ←", "后退一步。快捷键：←"),
+    "next_help": ("One step on. Key: →", "前进一步。快捷键：→"),
     "step_of": ("Step {k} of {n} · epoch {epoch}", "第 {k} / {n} 步 · 第 {epoch} 轮"),
     "legend": ("**Green** your trainable tensors · **blue** operations (grad_fn) · **yellow** the loss · "
                "**grey** data and saved tensors · edge labels: the gradient sent backward · "
