@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import pytest
+from streamlit.proto.LabelVisibility_pb2 import LabelVisibility
 from streamlit.testing.v1 import AppTest
 
 from explorer import PRESETS, run
@@ -343,7 +344,7 @@ def test_projection_spends_no_line_twice():
     ok(at)
     assert "1 epoch" not in captions(at) and "Step 4 of 4" not in captions(at) and "torch.autograd" not in captions(at)
     assert "Step 4 of 4" in words(at)
-    assert at.slider(key="step").proto.label_visibility.value == 2          # collapsed
+    assert at.slider(key="step").proto.label_visibility.value == LabelVisibility.LabelVisibilityOptions.COLLAPSED
 
 
 def test_share_box_has_the_links():
