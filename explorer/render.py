@@ -517,7 +517,10 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
             layout["annotations"] = [dict(x=float(path[k, 0]), y=float(heights[k]), ax=x0, ay=y0, xref="x", yref="y",
                                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowwidth=2,
                                           arrowcolor=CURRENT, text=w["step"].format(k2=k + 1),
-                                          font=dict(color=CURRENT, size=fs))]
+                                          font=dict(color=CURRENT, size=fs), yanchor="top",
+                                          # below the point and away from the step: the words do not
+                                          # cover the epoch's marker or the arrow
+                                          xanchor="left" if path[k, 0] < x0 else "right")]
         layout["xaxis"] = _axis(land.coords[0], fs)
         layout["yaxis"] = _axis(w["loss"], fs)
     else:
