@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import pytest
+from streamlit.proto.LabelVisibility_pb2 import LabelVisibility
 from streamlit.testing.v1 import AppTest
 
 from explorer import PRESETS, run
@@ -334,6 +335,19 @@ def test_classroom_link_hides_the_inputs():
     assert at.query_params["hide"] == "inputs"
     back = at.get("link_button")[0].proto
     assert "hide=inputs" not in back.url and "preset=single_step" in back.url
+
+
+def test_projection_spends_no_line_twice():
+    """Projected, the lines that repeat what the page shows elsewhere go, for the graph's sake: the
+    tagline, "1 epoch" and "Step k of n" (the explanation opens with it); the step slider loses its label."""
+    captions = lambda at: " ".join(c.value for c in at.main.caption)     # noqa: E731
+    plain = app(preset="single_step")
+    assert "1 epoch" in captions(plain) and "Step 4 of 4" in captions(plain) and "torch.autograd" in captions(plain)
+    at = app(preset="single_step", hide="inputs", proj="1")
+    ok(at)
+    assert "1 epoch" not in captions(at) and "Step 4 of 4" not in captions(at) and "torch.autograd" not in captions(at)
+    assert "Step 4 of 4" in words(at)
+    assert at.slider(key="step").proto.label_visibility.value == LabelVisibility.LabelVisibilityOptions.COLLAPSED
 
 
 def test_share_box_has_the_links():
