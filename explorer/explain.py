@@ -75,15 +75,34 @@ def _label(node: Node) -> str:
     return f"`{node.label}`"
 
 
-def explain_step(graph: Graph, k: int, lang: str = "en", check=None) -> str:
+def explain_step(graph: Graph, k: int, lang: str = "en", check=None, worked: bool = True) -> str:
     """Markdown explaining backward step k (0 = the start at the loss); Chinese sentences get
     full-width punctuation, as every message of the app does. With `check` (a gradcheck Report of
-    the same epoch), a leaf's step also gives the finite-difference estimate of its gradient."""
-    text = _explain(graph, k, lang, check)
+    the same epoch), a leaf's step also gives the finite-difference estimate of its gradient.
+    `worked=False` leaves out the step's numbers worked out (`worked_numbers`), for a page that
+    shows them apart: aligned matrices are taller than a projected screen has room for beside a graph."""
+    text = _explain(graph, k, lang, check, worked)
     return fullwidth(text) if lang == "zh" else text
 
 
-def _explain(graph: Graph, k: int, lang: str, check=None) -> str:
+def worked_numbers(graph: Graph, k: int, lang: str = "en") -> str:
+    """Markdown of step k's rule worked out with this graph's numbers ("" where the op has none)."""
+    node = graph.step(k) if k else None
+    text = "\n".join(_worked(graph, node, _WORDS["zh" if lang == "zh" else "en"])) if node is not None else ""
+    return fullwidth(text) if lang == "zh" else text
+
+
+def _worked(graph: Graph, node: Node, w: dict) -> list[str]:
+    how = WORKED.get(node.op)
+    if not how:
+        return []
+    try:
+        return _WORKERS[how](graph, node, w)
+    except (RuntimeError, ValueError, IndexError, TypeError):   # unusual shapes: the rule still stands
+        return []
+
+
+def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -> str:
     w = _WORDS["zh" if lang == "zh" else "en"]
     n = graph.steps
     out = next(x for x in graph.nodes if x.kind == "output")
@@ -113,12 +132,8 @@ def _explain(graph: Graph, k: int, lang: str, check=None) -> str:
         local = _local(e.grad, incoming)
         product = f"{local} × {fmt(incoming, lang)} = " if local else ""
         lines.append(f"- {w['sends'].format(to=_label(src))}: {product}**{sent}**")
-    how = WORKED.get(node.op)
-    if how:
-        try:
-            lines += _WORKERS[how](graph, node, w)
-        except (RuntimeError, ValueError, IndexError, TypeError):   # unusual shapes: the rule above still stands
-            pass
+    if worked:
+        lines += _worked(graph, node, w)
     for e in graph.inputs(node.id, "saved"):
         if e.label == "detached":
             lines.append(f"- {w['detached'].format(name=_label(graph.node(e.src)))}")

@@ -342,10 +342,10 @@ def test_projection_spends_no_line_twice():
     tagline, "1 epoch" and "Step k of n" (the explanation opens with it); the step slider loses its label."""
     captions = lambda at: " ".join(c.value for c in at.main.caption)     # noqa: E731
     plain = app(preset="single_step")
-    assert "1 epoch" in captions(plain) and "Step 4 of 4" in captions(plain) and "torch.autograd" in captions(plain)
+    assert "1 epoch" in captions(plain) and "Step 4 of 4" in captions(plain) and "builds the backward graph" in captions(plain)
     at = app(preset="single_step", hide="inputs", proj="1")
     ok(at)
-    assert "1 epoch" not in captions(at) and "Step 4 of 4" not in captions(at) and "torch.autograd" not in captions(at)
+    assert "1 epoch" not in captions(at) and "Step 4 of 4" not in captions(at) and "builds the backward graph" not in captions(at)
     assert "Step 4 of 4" in words(at)
     assert at.slider(key="step").proto.label_visibility.value == LabelVisibility.LabelVisibilityOptions.COLLAPSED
 
@@ -585,3 +585,20 @@ def test_a_big_tensor_is_checked_on_64_spread_elements():
     table = gradcheck_table(at)
     assert len(table) == 64 and table["Element"][0] == "w[0, 0]" and table["Element"][63] == "w[99, 99]"
     assert all(float(d) < 1e-6 for d in table["Difference"])
+
+
+def test_projected_matrices_get_their_own_box_below():
+    """The mm step's aligned matrices are taller than a projected screen has room for beside the graph:
+    projected, the explanation keeps its words and the numbers come in a box of their own below."""
+    def texts(at):
+        return [m.value for m in at.main.markdown]
+    plain = app(preset="linear_layer", step="4")
+    ok(plain)
+    explained = next(x for x in texts(plain) if "MmBackward0" in x)
+    assert "```" in explained and "0.3499" in explained           # Xᵀ · dL/dZ inline, with the numbers
+    at = app(preset="linear_layer", step="4", hide="inputs", proj="1")
+    ok(at)
+    explained = next(x for x in texts(at) if "MmBackward0" in x)
+    assert "```" not in explained
+    worked = [x for x in texts(at) if "```" in x]
+    assert len(worked) == 1 and "0.3499" in worked[0]

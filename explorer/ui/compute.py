@@ -13,7 +13,7 @@ import io
 
 import explorer
 from explorer import pool, render
-from explorer.explain import explain_step
+from explorer.explain import explain_step, worked_numbers
 from explorer.experiment import Experiment
 from explorer.gradcheck import Report
 
@@ -57,13 +57,18 @@ def wide(graph: explorer.Graph) -> bool:
     return len(graph.nodes) <= LR_NODES
 
 
-def explanation(run: explorer.Run, epoch: int, step: int, lang: str) -> str:
+def explanation(run: explorer.Run, epoch: int, step: int, lang: str, worked: bool = True) -> str:
     def make():
         graph = graph_of(run, epoch)
         node = graph.step(step) if step else None
         leaf = node is not None and node.kind == "leaf"
-        return explain_step(graph, step, lang=lang, check=gradcheck(run, epoch) if leaf else None)
-    return VIEWS.get(("explain", run.experiment, epoch, step, lang), make)
+        return explain_step(graph, step, lang=lang, check=gradcheck(run, epoch) if leaf else None, worked=worked)
+    return VIEWS.get(("explain", run.experiment, epoch, step, lang, worked), make)
+
+
+def worked(run: explorer.Run, epoch: int, step: int, lang: str) -> str:
+    return VIEWS.get(("worked", run.experiment, epoch, step, lang),
+                     lambda: worked_numbers(graph_of(run, epoch), step, lang=lang))
 
 
 def gradcheck(run: explorer.Run, epoch: int) -> Report:

@@ -34,9 +34,13 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     last = graph.steps
     step = _step_controls(exp, last, lang, projection)
     dot = compute.dot_of(run, epoch, step, projection, lang, state.narrow())
-    explanation = compute.explanation(run, epoch, step, lang)
+    numbers = compute.worked(run, epoch, step, lang)
+    # Aligned matrices are taller than a projected screen has room for beside the graph: projected,
+    # they get their own box below, so the graph and the explanation still fit one screen.
+    apart = projection and "```" in numbers
+    explanation = compute.explanation(run, epoch, step, lang, worked=not apart)
     # a short wide graph, a phone, or worked matrices (they need the page's width): the words below
-    if compute.wide(graph) or state.narrow() or "```" in explanation:
+    if compute.wide(graph) or state.narrow() or ("```" in explanation):
         picture, words = st.container(), st.container()
     else:                            # a tall one: its words beside it, so both fit a projected screen
         picture, words = st.columns([3, 2] if projection else [2, 1], gap="medium")
@@ -53,6 +57,9 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         note = preset_note(exp, lang)
         if note:
             st.info(note, icon=":material/content_cut:")
+    if apart:
+        with st.container(border=True, key="worked"):
+            st.markdown(numbers)
     st.caption(t("legend", lang))
     _downloads(dot, lang)
     _gradcheck(run, epoch, lang, projection)
