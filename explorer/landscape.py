@@ -26,6 +26,7 @@ from .errors import ExplorerError
 POINTS_1D = 201
 POINTS_2D = 41
 LANDSCAPE_WORK = 200_000_000        # element-operations for one landscape (the dry run's estimate per point)
+BATCH_ELEMENTS = 4_000_000          # element-operations evaluated in one batched call: bounds its memory
 MARGIN = 0.25                       # the grid reaches this fraction of the path's span beyond it
 REACH = 3.0                         # other runs widen the grid by at most this many spans of the run's own path,
                                     # so one diverging racer does not flatten everyone's picture to a dot
@@ -162,14 +163,7 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
     m = _fit(POINTS_2D, 2, p.work) // 2
     axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
-    forward = lang.compile_program(p.program)
-    out = torch.empty((len(axis), len(axis)), dtype=torch.float32)
-    with torch.no_grad():
-        for i, a in enumerate(axis):
-            for j, b in enumerate(grid[1]):
-                env = {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}
-                loss = forward(env)
-                out[i, j] = loss.sum() if p.summed else loss
+    out = _losses(p, lambda a, b: {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}, grid)
     return Landscape(("d1", "d2"), grid, out, paths[0], None, True, tuple(paths[1:]), "random")
 
 
@@ -220,16 +214,37 @@ def _fit(points: int, axes: int, work_per_point: int) -> int:
 
 
 def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:
+    """The loss at every grid point: `base` with the chosen elements set to the point's coordinates."""
+    def loss_at(*values):
+        env = dict(base)
+        for (name, i), v in zip(chosen, values):
+            w = env[name]
+            hit = torch.zeros(w.numel(), dtype=torch.bool)
+            hit[i] = True
+            env[name] = torch.where(hit.reshape(w.shape), v, w)       # exactly v there, exactly w elsewhere
+        return env
+    return _losses(p, loss_at, grid)
+
+
+def _losses(p, env_at, grid) -> torch.Tensor:
+    """The run's own float32 program at every point of `grid`, as one batched call (torch.func.vmap)
+    in chunks of at most BATCH_ELEMENTS element-operations. Point by point, Python's dispatch was 95%
+    of the time: a class opening the landscape spent most of the server's CPU there. A program vmap
+    cannot batch (data-dependent shapes, `.item()`...) is evaluated point by point instead."""
     shape = tuple(len(g) for g in grid)
-    out = torch.empty(shape, dtype=torch.float32)
+    points = [m.reshape(-1) for m in torch.meshgrid(*grid, indexing="ij")]
     forward = lang.compile_program(p.program)
+
+    def loss(*values):
+        out = forward(env_at(*values))
+        return out.sum() if p.summed else out
+
     with torch.no_grad():
-        for index in torch.cartesian_prod(*[torch.arange(s) for s in shape]).reshape(-1, len(shape)).tolist():
-            env = dict(base)
-            for (name, i), axis, k in zip(chosen, grid, index):
-                w = env[name].clone()
-                w.view(-1)[i] = axis[k]
-                env[name] = w
-            loss = forward(env)
-            out[tuple(index)] = loss.sum() if p.summed else loss
-    return out
+        try:
+            chunk = max(1, BATCH_ELEMENTS // max(1, p.work))
+            return torch.func.vmap(loss, chunk_size=chunk)(*points).reshape(shape).float()
+        except Exception:           # noqa: BLE001 - not batchable: the same numbers, one point at a time
+            out = torch.empty(points[0].numel(), dtype=torch.float32)
+            for j in range(len(out)):
+                out[j] = loss(*(pt[j] for pt in points))
+            return out.reshape(shape)

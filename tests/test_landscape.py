@@ -1,10 +1,14 @@
 """The loss over the weights with the run's path on it, in the run's own float32."""
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import explorer
 from explorer import PRESETS, Experiment, ExplorerError
 from explorer.landscape import GROWTH, MARGIN, REACH, in_view
+
+from test_lang import PROGRAMS
 
 
 def test_one_weight_the_course_curve_its_path_and_the_slope_that_is_the_gradient():
@@ -167,3 +171,48 @@ def test_a_path_near_float32s_limit_still_gives_a_finite_grid():
     edge = torch.tensor([-3e38, 3e38, float("inf")])
     assert torch.isfinite(_axis(edge, 41)).all()
     assert _symmetric_reach(edge[:, None], []) <= float(torch.finfo(torch.float32).max) / 4
+
+
+def _point_by_point(monkeypatch):
+    def refuse(*a, **k):
+        raise RuntimeError("batching refused for the test")
+    monkeypatch.setattr(torch.func, "vmap", refuse)
+
+
+def test_batched_landscape_is_the_point_by_point_one(monkeypatch):
+    """One batched call (vmap) gives the numbers the program gives point by point: bit for bit where the
+    ops are elementwise, within float32 rounding where a batched reduction adds in another order."""
+    for name in ("multi_epoch", "linear_layer", "mlp", "logistic_regression", "detach_target"):
+        run = explorer.run(explorer.PRESETS[name])
+        for directions in ("moved", "random"):
+            fast = explorer.landscape(run, 1, directions=directions)
+            with monkeypatch.context() as m:
+                _point_by_point(m)
+                slow = explorer.landscape(run, 1, directions=directions)
+            assert torch.equal(fast.grid[0], slow.grid[0])
+            assert torch.allclose(fast.loss, slow.loss, rtol=1e-5, atol=1e-6, equal_nan=True), (name, directions)
+    run = explorer.run(explorer.PRESETS["multi_epoch"])
+    w = explorer.landscape(run, 3).grid[0]
+    assert torch.equal(explorer.landscape(run, 3).loss, w ** 2 + 20)
+
+
+FUZZ_TENSORS = {"w": "[[1., -2., 3.], [4., 5., -6.]]", "v": "[1., 2., 3.]", "s": "2.", "x": "torch.ones(3, 2)"}
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(PROGRAMS, st.sampled_from([("s",), ("v",), ("w", "v")]))
+def test_fuzz_batched_landscape_matches_point_by_point(text, trainable):
+    """Any program of the language: the batched landscape is the point-by-point one, or the fallback runs."""
+    try:
+        run = explorer.run(Experiment(tensors=FUZZ_TENSORS, trainable=trainable, loss=text, epochs=2))
+    except explorer.ExplorerError:
+        return
+    try:
+        fast = explorer.landscape(run, 1)
+    except explorer.ExplorerError:
+        return
+    with pytest.MonkeyPatch.context() as m:
+        _point_by_point(m)
+        slow = explorer.landscape(run, 1)
+    same = torch.isclose(fast.loss, slow.loss, rtol=1e-4, atol=1e-5, equal_nan=True)
+    assert bool(same.all()), (text, trainable)
