@@ -80,10 +80,14 @@ class Run:
             self._graphs[k] = self.trace(k)
         return self._graphs[k]
 
-    def trace(self, k: int) -> Graph:
-        """Epoch k's forward pass rebuilt from the recorded weights, traced afresh (nothing kept)."""
+    def check_epoch(self, k) -> None:
+        """Raise ExplorerError unless epoch k is one of this run's (1..len(history))."""
         if not (isinstance(k, int) and 1 <= k <= len(self.history)):
             raise ExplorerError("bad_epoch", "epoch", epoch=k, last=len(self.history))
+
+    def trace(self, k: int) -> Graph:
+        """Epoch k's forward pass rebuilt from the recorded weights, traced afresh (nothing kept)."""
+        self.check_epoch(k)
         return _trace_epoch(self, k)
 
 

@@ -15,7 +15,7 @@ from torch.overrides import TorchFunctionMode
 
 from . import lang
 from . import limits as L
-from .errors import ExplorerError
+from .graph import unravel
 from .lang.ops import KINKS
 
 EPS = 1e-6
@@ -34,7 +34,7 @@ def gradcheck(run, epoch: int = 1, *, eps: float = EPS, max_checked: int = MAX_C
     Every estimate costs two forward passes, so fewer elements are checked where `budget`
     element-operations would not pay for `max_checked` of each tensor (none where not even one).
     """
-    _check_epoch(run, epoch)
+    run.check_epoch(epoch)
     p = run.plan
     names = p.trainable
     max_checked = min(max_checked, checkable(run, budget))
@@ -64,12 +64,6 @@ def checkable(run, budget: int = L.MAX_CHECK_WORK) -> int:
     """Elements per trainable tensor the check can afford: two forward passes each, from the dry run's estimate."""
     per_forward = max(1, run.plan.work)
     return int(budget // (2 * per_forward * max(1, len(run.plan.trainable))))
-
-
-def _check_epoch(run, epoch) -> None:
-    n_epochs = len(run.history)
-    if not (isinstance(epoch, int) and 1 <= epoch <= n_epochs):
-        raise ExplorerError("bad_epoch", "epoch", epoch=epoch, last=n_epochs)
 
 
 class Kink(NamedTuple):
@@ -115,7 +109,7 @@ def kinks(run, epoch: int = 1) -> list[Kink]:
 
 
 def _spy(run, epoch: int) -> _KinkSpy:
-    _check_epoch(run, epoch)
+    run.check_epoch(epoch)
     env = {**run.data, **{n: run.history.params[n][epoch - 1].clone().requires_grad_(True) for n in run.plan.trainable}}
     spy = _KinkSpy({id(t): n for n, t in env.items()})
     with spy:
@@ -200,10 +194,4 @@ def report(run, epoch: int = 1) -> Report:
 
 def _index(i: int, shape: tuple) -> str:
     """Flat index i as the student would write it: w[1, 2]; "" for a scalar."""
-    if not shape:
-        return ""
-    out = []
-    for s in reversed(shape):
-        out.append(i % s)
-        i //= s
-    return "[" + ", ".join(map(str, reversed(out))) + "]"
+    return "[" + ", ".join(map(str, unravel(i, shape))) + "]" if shape else ""

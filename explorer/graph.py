@@ -53,7 +53,7 @@ class Preview:
             where.append(i)
             size[i] = -1.0
         shape = tuple(t.shape)
-        top = tuple((_unravel(i, shape), x[i].item()) for i in where)
+        top = tuple((unravel(i, shape), x[i].item()) for i in where)
         return cls(shape, flat[:PREVIEW_NUMEL].clone(), x.min().item(), x.max().item(), x.mean().item(),
                    int((x == 0).sum()), top)
 
@@ -71,7 +71,8 @@ class Preview:
         return Preview(self.shape, self.head + (other.head if isinstance(other, Preview) else other))
 
 
-def _unravel(i: int, shape: tuple) -> tuple:
+def unravel(i: int, shape: tuple) -> tuple:
+    """Flat index i of a tensor of `shape` as its index per dimension."""
     out = []
     for s in reversed(shape):
         out.append(i % s)

@@ -54,9 +54,7 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
     With more than two trainable numbers, `directions` picks the slice: "moved" (the two elements
     that moved most) or "random" (two filter-normalised random directions, seeded by the experiment's
     seed). `others` are runs of the same tensors whose paths are drawn in the same coordinates."""
-    n_epochs = len(run.history)
-    if not (isinstance(epoch, int) and 1 <= epoch <= n_epochs):
-        raise ExplorerError("bad_epoch", "epoch", epoch=epoch, last=n_epochs)
+    run.check_epoch(epoch)
     if directions not in DIRECTIONS:
         raise ExplorerError("not_allowed", "directions", what=repr(directions)[:40],
                             allowed="Use " + " or ".join(map(repr, DIRECTIONS)) + ".")

@@ -567,7 +567,6 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         if land.is_slice:
             layout["title"]["text"] += _slice_note(land, w, k, fs)
             layout["margin"]["t"] += 2 * fs        # room for that second line above the plot
-    _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
 
 
@@ -583,22 +582,12 @@ def _loss_axis(title: str, loss: np.ndarray, fs: int) -> dict:
     return axis
 
 
-def _projected(layout: dict, projection: bool) -> None:
-    """Projection mode's type on the ticks, axis titles and legend too: the app's Streamlit chart theme sets
-    those sizes itself, more specifically than the layout's font, and left them small on a wall."""
-    if not projection:
-        return
-    size = dict(size=18)
-    legend = layout.setdefault("legend", {})
-    legend["font"] = size
-    if legend.get("yanchor") == "top":              # under the plot: clear the larger axis title
-        legend["y"] = -0.24
-        layout.setdefault("margin", {})["b"] = 110
-    for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
-        layout[axis]["tickfont"] = size
-        title = layout[axis].get("title")
-        if isinstance(title, dict):
-            title["font"] = dict(size=20)
+def _legend_below(layout: dict, y: float, projection: bool) -> None:
+    """A horizontal legend under the plot, where eight racers can wrap to two rows without running into
+    the title; projected, lower and with more room, clear of the larger axis title."""
+    layout["legend"].update(orientation="h", yanchor="top", y=-0.24 if projection else y, xanchor="center", x=0.5)
+    if projection:
+        layout["margin"]["b"] = 110
 
 
 def _slice_note(land, w: dict, k: int, fs: int) -> str:
@@ -696,15 +685,14 @@ def race_json(racers: list, *, log_y: bool = False, projection: bool = False, la
                        zmin=-0.5, zmax=n - 0.5, showscale=False, showlegend=False, xaxis="x", yaxis="y2",
                        name=w["leader"], xgap=0, ygap=0))
     layout = dict(
-        title=dict(text=w["race"], font=dict(size=fs + 4)), font=dict(size=fs), template=_template(),
+        title=dict(text=w["race"], font=dict(size=fs + 4)), template=_template(), **_fonts(fs),
         hovermode="x unified", margin=dict(l=60 if not projection else 90, r=20, t=60, b=60), showlegend=True,
-        legend=dict(orientation="h", yanchor="top", y=-0.14, xanchor="center", x=0.5),   # wraps below, not into the title
-        xaxis=dict(title=dict(text=w["epoch"]), anchor="y2", range=[0.5, epochs + 0.5] if epochs else None),
-        yaxis=dict(title=dict(text=w["loss"]), domain=[0.16, 1], type="log" if log_y else "linear"),
+        xaxis=_axis(w["epoch"], fs, anchor="y2", range=[0.5, epochs + 0.5] if epochs else None),
+        yaxis=_axis(w["loss"], fs, domain=[0.16, 1], type="log" if log_y else "linear"),
         yaxis2=dict(domain=[0, 0.08], showgrid=False, zeroline=False, tickfont=dict(size=fs - 2)),
         shapes=[dict(type="line", x0=MARK_X, x1=MARK_X, xref="x", y0=0, y1=1, yref="paper",
                      line=dict(color=CURRENT, width=3 if projection else 2, dash="dot"))])
-    _projected(layout, projection)
+    _legend_below(layout, -0.14, projection)
     text = pio.to_json(dict(data=traces, layout=layout), validate=False)
     if text.count(_MARK_X) != 2:
         raise ValueError("the epoch stand-in did not survive serialisation")
@@ -719,10 +707,9 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
     w = _words(lang)
     fs = 20 if projection else 13
     size = 12 if projection else 9
-    layout = dict(title=dict(text=w["race_landscape"], font=dict(size=fs + 4)), font=dict(size=fs),
-                  template=_template(), margin=dict(l=60, r=20, t=80, b=60), showlegend=True,
-                  # below the axis title: eight racers wrap to two rows, which above the plot ran into the title
-                  legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="center", x=0.5))
+    layout = dict(title=dict(text=w["race_landscape"], font=dict(size=fs + 4)), template=_template(),
+                  margin=dict(l=60, r=20, t=80, b=60), showlegend=True, **_fonts(fs))
+    _legend_below(layout, -0.16, projection)
     one = len(land.coords) == 1
     traces = []
     if one:
@@ -765,5 +752,4 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
                                legendgroup=name, showlegend=False, hoverinfo="skip",
                                marker=dict(color=color, size=size, symbol="circle-open" if dashed else "circle",
                                            line=dict(color=CURRENT if not dashed else color, width=2))))
-    _projected(layout, projection)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)

@@ -35,12 +35,12 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     step = _step_controls(exp, last, lang, projection)
     dot = compute.dot_of(run, epoch, step, projection, lang, state.narrow())
     numbers = compute.worked(run, epoch, step, lang)
-    # Aligned matrices are taller than a projected screen has room for beside the graph: projected,
-    # they get their own box below, so the graph and the explanation still fit one screen.
-    apart = projection and "```" in numbers
+    matrices = "```" in numbers
+    # Aligned matrices need the page's width: the words go below the graph. Projected, they are also
+    # taller than the screen has room for, so they get their own box below and the words stay beside.
+    apart = projection and matrices
     explanation = compute.explanation(run, epoch, step, lang, worked=not apart)
-    # a short wide graph, a phone, or worked matrices (they need the page's width): the words below
-    if compute.wide(graph) or state.narrow() or ("```" in explanation):
+    if compute.wide(graph) or state.narrow() or (matrices and not apart):      # a short wide graph, a phone
         picture, words = st.container(), st.container()
     else:                            # a tall one: its words beside it, so both fit a projected screen
         picture, words = st.columns([3, 2] if projection else [2, 1], gap="medium")

@@ -14,16 +14,11 @@ HEIGHT = 520   # px: the curve, its tangent and the step arrow read from the bac
 DIRECTIONS = ("moved", "random")
 
 
-def _keep() -> None:
-    """The radio's choice under a key of our own: Streamlit drops a widget's key while its tab is closed."""
-    ss.dirs = ss.dirs_w
-
-
 def directions(run: explorer.Run, lang: str) -> str:
     """The slice's choice, offered only where there is one to make: more than two trained numbers."""
     if sum(run.history.params[n][0].numel() for n in run.history.names) > 2:
         ss.dirs_w = state.directions()
-        st.radio(t("dirs", lang), DIRECTIONS, key="dirs_w", horizontal=True, on_change=_keep,
+        st.radio(t("dirs", lang), DIRECTIONS, key="dirs_w", horizontal=True, on_change=state.keep, args=("dirs_w", "dirs"),
                  format_func=lambda k: t(f"dirs_{k}", lang), help=t("dirs_help", lang))
     return state.directions()
 

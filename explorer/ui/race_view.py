@@ -14,11 +14,6 @@ ss = st.session_state
 HEIGHT = 460   # px: the curves and the winner strip under them
 
 
-def _keep(widget: str, key: str) -> None:
-    """Copy a widget's value to a key of our own: Streamlit drops a widget's key while its tab is closed."""
-    ss[key] = ss[widget]
-
-
 def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     """Only runs when the tab is open: every racer is a cached run, every figure a cached JSON."""
     st.caption(t("race_caption", lang))
@@ -27,11 +22,11 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         ss.race_lr_w = state.race_lr()
     left, right, log_col = st.columns([5, 3, 2], vertical_alignment="bottom")
     with left:
-        st.multiselect(t("race_who", lang), explorer.OPTIMIZERS, key="race_w", on_change=_keep,
+        st.multiselect(t("race_who", lang), explorer.OPTIMIZERS, key="race_w", on_change=state.keep,
                        args=("race_w", "race"))
     with right:
         st.number_input(t("race_lr", lang), value=None, key="race_lr_w", format="%g", step=0.001,
-                        help=t("race_lr_help", lang), on_change=_keep, args=("race_lr_w", "race_lr"))
+                        help=t("race_lr_help", lang), on_change=state.keep, args=("race_lr_w", "race_lr"))
     with log_col:
         log_y = st.toggle(t("log_y", lang), key="log_y")
     optimizers, lr2 = state.racers(), state.race_lr()

@@ -25,23 +25,14 @@ def show(run: explorer.Run, lang: str, projection: bool) -> None:
     labels = [t(k, lang) for k in TABS]
     key = f"tab_{lang}"              # the labels are per language; the open tab's index is kept across
     state.open_tab(key, labels)
-    graph_tab, curves_tab, log_tab, code_tab, landscape_tab, race_tab = st.tabs(labels, key=key, on_change="rerun")
-    if graph_tab.open:
-        with graph_tab:
-            graph_view.show(run, epoch, lang, projection)
-    if curves_tab.open:
-        with curves_tab:
-            curves_view.show(run, epoch, lang, projection)
-    if log_tab.open:
-        with log_tab:
-            log_view.show(run, epoch, lang)
-    if code_tab.open:
-        with code_tab:
-            code_view.show(run.experiment, lang)
-    if landscape_tab.open:
-        with landscape_tab:
-            landscape_view.show(run, epoch, lang, projection)
-    if race_tab.open:
-        with race_tab:
-            race_view.show(run, epoch, lang, projection)
+    views = (lambda: graph_view.show(run, epoch, lang, projection),
+             lambda: curves_view.show(run, epoch, lang, projection),
+             lambda: log_view.show(run, epoch, lang),
+             lambda: code_view.show(run.experiment, lang),
+             lambda: landscape_view.show(run, epoch, lang, projection),
+             lambda: race_view.show(run, epoch, lang, projection))
+    for tab, view in zip(st.tabs(labels, key=key, on_change="rerun"), views, strict=True):
+        if tab.open:
+            with tab:
+                view()
     state.sync_url(state.typed())

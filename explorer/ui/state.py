@@ -199,6 +199,11 @@ def narrow() -> bool:
     return bool(ss.get("narrow"))
 
 
+def keep(widget: str, key: str) -> None:
+    """Copy a widget's value to a key of our own: Streamlit drops a widget's key while its tab is closed."""
+    ss[key] = ss[widget]
+
+
 # ---------------------------------------------------------------- running
 
 def attempt(exp: Experiment, spinner: str) -> Shown:

@@ -244,7 +244,7 @@ def preset_title(key: str, lang: str) -> str:
 
 def preset_note(exp, lang: str) -> str | None:
     """The note of the example `exp` is, unedited; None for any other experiment."""
-    key = next((k for k, p in PRESETS.items() if p == exp and k in PRESET_NOTES), None)
+    key = next((k for k in PRESET_NOTES if PRESETS[k] == exp), None)
     return pick(PRESET_NOTES[key], lang) if key else None
 
 
