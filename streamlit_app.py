@@ -6,23 +6,30 @@ then the graph with its backward step-through, the curves, the log and the code.
 """
 import streamlit as st
 
-from explorer.ui import header, results, sidebar, state
+from explorer.ui import header, results, runtime, sidebar, state
 from explorer.ui.text import t
 
 st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide",
                    initial_sidebar_state="collapsed" if state.inputs_hidden() else sidebar.WIDTH)
-state.init()
-lang = state.lang()
-typed = state.typed()
-shown = state.attempt(typed, t("training", lang))
-projection = header.title(lang, shown)
 
-if not state.inputs_hidden():
-    with st.sidebar:
-        sidebar.inputs(shown, lang)
-        sidebar.share_box(typed, lang)
 
-header.status(shown, lang)
-results.show(shown.run, lang, projection)
+@runtime.guarded
+def page() -> None:
+    state.init()
+    lang = state.lang()
+    typed = state.typed()
+    shown = state.attempt(typed, t("training", lang))
+    projection = header.title(lang, shown)
 
-state.sync_url(typed)
+    if not state.inputs_hidden():
+        with st.sidebar:
+            sidebar.inputs(shown, lang)
+            sidebar.share_box(typed, lang)
+
+    header.status(shown, lang)
+    results.show(shown.run, lang, projection)
+
+    state.sync_url(typed)
+
+
+page()

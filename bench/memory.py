@@ -33,7 +33,7 @@ CASES = {
 CHILD = r"""
 import json, resource, sys
 import explorer
-from explorer import Experiment, ExplorerError, PRESETS, render, limits as L
+from explorer import Experiment, ExplorerError, PRESETS, budget, render, limits as L
 from explorer.experiment import plan
 from explorer.ui import compute
 
@@ -52,7 +52,7 @@ idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 spec = json.loads(sys.argv[1])
 if spec == "mlp":
     exp = PRESETS["mlp"]
-    exp = exp.replace(epochs=min(L.MAX_EPOCHS, L.MAX_WORK // plan(exp.replace(epochs=1)).work))
+    exp = exp.replace(epochs=min(L.MAX_EPOCHS, budget.epochs_that_fit(plan(exp).cost, exp.optimizer)))
 else:
     spec["tensors"] = tuple(spec["tensors"].items())
     exp = Experiment(**spec)
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         worst = max(worst, r["above"])
         print(f"| {name} | {r['outcome']} | {r['idle']:.0f} MB | {r['above']:.0f} MB |")
     print(f"\nfresh process per request; peak = ru_maxrss. Target: at most 512 MB above idle "
-          f"(limits: {L.MAX_EPOCH_MB} MB per epoch, {L.MAX_HISTORY:,} recorded numbers, {L.MAX_WORK:.0e} element-ops).")
+          f"(limits: {L.MAX_EPOCH_MB} MB per epoch, {L.MAX_HISTORY:,} recorded numbers, {L.SHARES['train']:g} s of training).")
     return 0 if worst <= 512 else 1
 
 

@@ -16,6 +16,7 @@ from .gradcheck import gradcheck
 from .gradcheck import kinks as gradcheck_kinks
 from .gradcheck import report as gradcheck_report
 from .landscape import Landscape, landscape
+from .landscape import points as landscape_points
 from .landscape import random_directions as landscape_directions
 from .presets import PRESETS
 
@@ -28,5 +29,5 @@ def to_dot(graph, step=None, **options):
 
 __all__ = ["Edge", "Epoch", "Experiment", "ExplorerError", "Graph", "Node", "Note", "OPTIMIZERS", "PRESETS",
            "Landscape", "Run", "compare", "export_script", "gradcheck", "gradcheck_kinks", "gradcheck_report",
-           "landscape", "landscape_directions", "plan", "run", "to_dot",
+           "landscape", "landscape_directions", "landscape_points", "plan", "run", "to_dot",
            "trace_backward"]

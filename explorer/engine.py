@@ -8,12 +8,11 @@ the recorded weights (the same float32 ops on the same inputs) and traces that.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import torch
 
-from . import lang
+from . import clock, lang
 from . import limits as L
 from .errors import ExplorerError, Note
 from .experiment import Experiment, Plan, plan
@@ -67,6 +66,10 @@ class Run:
     diverged_at: int | None = None
     _graphs: dict = field(default_factory=dict, repr=False)
 
+    def __getstate__(self):
+        """Sent to a worker process without the graphs it traced: they are rebuilt there on demand."""
+        return {**self.__dict__, "_graphs": {}}
+
     @property
     def graph(self) -> Graph:
         """The backward graph of epoch 1."""
@@ -94,7 +97,8 @@ class Run:
 def run(exp: Experiment) -> Run:
     """Validate, build the tensors and train. Raises ExplorerError for any bad input, nothing else."""
     p = plan(exp)
-    return _train(p, make_tensors(p))
+    with clock.deadline(L.WALL_LIMIT, "train"):
+        return _train(p, make_tensors(p))
 
 
 def compare(exp: Experiment, optimizers=("gd", "momentum", "adam")) -> dict:
@@ -114,7 +118,7 @@ def make_tensors(p: Plan) -> dict:
 
 
 BETAS, EPS, MOMENTUM = (0.9, 0.999), 1e-8, 0.9     # torch.optim's defaults, as the exported script uses them
-CHECK_EVERY = 32                                    # epochs between looks at divergence and at the clock
+CHECK_EVERY = 32                                    # epochs between looks at divergence, the clock and the caller
 _ENGINE = torch.autograd.Variable._execution_engine
 
 
@@ -167,7 +171,6 @@ def _train(p: Plan, env: dict) -> Run:
     trained = []                       # (leaf, its weights, its grads, its update): those epoch 1 reached
     gd = exp.optimizer == "gd"
     losses, notes, one = [], list(p.notes), None
-    start = time.perf_counter()
     for t in range(1, epochs + 1):
         if zero_grad and t > 1:
             for w, ws, gs, update in trained:
@@ -197,8 +200,7 @@ def _train(p: Plan, env: dict) -> Run:
             ws.append(update(t, ws[-1], g))
             w.data = ws[-1]
         if t % CHECK_EVERY == 0:
-            if time.perf_counter() - start > L.WALL_LIMIT:
-                raise ExplorerError("too_slow", "epochs", limit=L.WALL_LIMIT)
+            clock.check()
             if not (torch.isfinite(total) and all(torch.isfinite(w).all() for w in leaves)):
                 break                                      # the exact first bad epoch is found below
     for ws in weights.values():

@@ -107,16 +107,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lr_range": ("The learning rate must be between {low} and {high}.", "学习率必须在 {low} 和 {high} 之间。"),
     "seed_range": ("The random seed must be a whole number from 0 to {limit}.", "随机种子必须是 0 到 {limit} 之间的整数。"),
     "bad_optimizer": ("Unknown optimizer '{name}'. Choose one of: {allowed}.", "未知的优化器「{name}」。可选：{allowed}。"),
-    "too_much_work": ("This run would do about {work} element-operations ({per_epoch} per epoch × {epochs} epochs), "
-                      "the limit is {limit}: at most {fit} epochs of this loss fit. Use fewer epochs or smaller tensors.",
-                      "本次运行约需 {work} 次元素运算（每轮 {per_epoch} × {epochs} 轮），上限是 {limit}："
+    "too_much_work": ("Training would take about {time} of the server's time ({per_epoch} per epoch × {epochs} "
+                      "epochs, estimated before it runs); the limit for training is {limit}: at most {fit} epochs of "
+                      "this loss fit. Use fewer epochs or smaller tensors.",
+                      "训练预计要占用服务器约 {time}（每轮 {per_epoch} × {epochs} 轮，运行前估算）；训练的上限是 {limit}："
                       "这个损失最多能训练 {fit} 轮。请减少轮次或缩小张量。"),
+    "epoch_too_heavy": ("'{field}': one epoch of this loss is too heavy to draw: tracing its graph and explaining its "
+                        "steps would take about {time} of the server's time (estimated before it runs); the limit for "
+                        "one epoch's graph is {limit}. Use smaller tensors or fewer operations.",
+                        "「{field}」：这个损失的一轮太重，无法绘制：追踪它的计算图并解释每一步预计要占用服务器约 {time}"
+                        "（运行前估算）；一轮计算图的上限是 {limit}。请使用更小的张量或更少的运算。"),
     "too_much_memory": ("'{field}': one epoch would hold about {mb} MB ({what}), the limit is {limit} MB. "
                         "Use smaller tensors.",
                         "「{field}」：一轮训练约需 {mb} MB 内存（{what}），上限是 {limit} MB。请使用更小的张量。"),
-    "too_slow": ("The server could not finish this run within {limit} seconds (it is very busy). Nothing was "
-                 "kept: try again in a moment.",
-                 "服务器没能在 {limit} 秒内完成这次运行（现在非常繁忙）。结果没有保存：请稍后再试。"),
+    "too_slow": ("The server could not finish {what} within {limit} seconds: it is very busy right now, or this is "
+                 "much heavier than its estimate. It was stopped and nothing was kept: try again in a moment.",
+                 "服务器没能在 {limit} 秒内完成{what}：它现在非常繁忙，或者这次计算比估算的重得多。计算已停止，结果没有保存："
+                 "请稍后再试。"),
+    "worker_lost": ("The server lost the process computing {what} (it may have run out of memory). Nothing was "
+                    "kept: try again, or use smaller tensors.",
+                    "服务器上负责计算{what}的进程意外退出（可能内存不足）。结果没有保存：请重试，或使用更小的张量。"),
+    "too_much_memory_live": ("The server stopped {what}: it needed more than {limit} MB of memory. Use smaller tensors.",
+                             "服务器停止了{what}：它需要超过 {limit} MB 的内存。请使用更小的张量。"),
     "bad_epoch": ("Epoch {epoch} does not exist: this run has epochs 1 to {last}.",
                   "第 {epoch} 轮不存在:本次运行只有第 1 到 {last} 轮。"),
     # ops

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from . import lang
+from . import budget, lang
 from . import limits as L
 from .errors import Bi, ExplorerError, Note
 
@@ -55,7 +55,12 @@ class Plan:
     program: lang.Program = None
     notes: tuple = ()                        # Notes known before training
     summed: bool = False                     # the loss is not a scalar and is summed
-    work: int = 0                            # element-operations per epoch, estimated by the dry run
+    cost: budget.Cost = budget.Cost()        # the dry run's counts, for the page's budget
+
+    @property
+    def work(self) -> float:
+        """Estimated nanoseconds of one training epoch under this experiment's optimizer."""
+        return budget.epoch_ns(self.cost, self.experiment.optimizer)
 
     @property
     def uses_random(self) -> bool:
@@ -100,7 +105,9 @@ def plan(exp: Experiment) -> Plan:
         raise ExplorerError("history_too_large", "epochs", count=recorded, limit=L.MAX_HISTORY)
     program = lang.parse_loss(exp.loss, "loss", tuple(specs))
     loss, ev = _dry_run(program, specs, trainable)
-    work = _check_budget(exp, ev, sum(math.prod(specs[n].shape) for n in trainable), len(trainable))
+    cost = budget.Cost(ev.ops, ev.elements, ev.flops, len(trainable), sum(math.prod(specs[n].shape) for n in trainable),
+                       ev.unbatched, ev.batched)
+    _check_budget(exp, ev, cost)
     dry_notes = ev.notes
     used = program.refs()
     notes += [Note("unused_trainable", name=n) for n in trainable if n not in used]
@@ -113,7 +120,7 @@ def plan(exp: Experiment) -> Plan:
         notes.append(Note("loss_summed", shape=tuple(loss.shape)))
     if not exp.zero_grad and exp.epochs > 1:
         notes.append(Note("accumulating"))
-    return Plan(exp, specs, trainable, program, tuple(notes), summed, work)
+    return Plan(exp, specs, trainable, program, tuple(notes), summed, cost)
 
 
 def _dry_run(program, specs, trainable):
@@ -128,24 +135,28 @@ def _dry_run(program, specs, trainable):
     return loss, ev
 
 
-BACKWARD = 2         # backward costs about twice the forward pass
-OPTIMIZER_OPS = 12   # element-operations per trainable element for an update (Adam's is the longest)
+BACKWARD = 2         # backward holds about twice what the forward pass makes
 
 
-def _check_budget(exp: Experiment, ev, trainable_numel: int, trainable_count: int) -> int:
+def _check_budget(exp: Experiment, ev, cost: budget.Cost) -> None:
     """Decide before training whether the run fits, from the dry run's counts: the same experiment is
-    accepted or refused on any machine at any load, and the student learns how many epochs would fit."""
-    held = ev.bytes * (1 + BACKWARD) + 4 * trainable_numel * 4      # values, gradients; weights, grads, state
+    accepted or refused on any machine at any load, and the student learns what would fit. Two parts of
+    a page are refused rather than made smaller: the run (its epochs) and one epoch's trace."""
+    held = ev.bytes * (1 + BACKWARD) + 4 * cost.params * 4      # values, gradients; weights, grads, state
     if held > L.MAX_EPOCH_MB * 2**20:
         raise ExplorerError("too_much_memory", "loss", mb=math.ceil(held / 2**20), limit=L.MAX_EPOCH_MB,
                             what=Bi(("values autograd keeps for backward, gradients and temporaries",
                                      "反向传播保存的值、梯度和临时张量")))
-    per_epoch = ev.work * (1 + BACKWARD) + OPTIMIZER_OPS * (trainable_numel + L.OP_COST * trainable_count)
-    if per_epoch * exp.epochs > L.MAX_WORK:
-        raise ExplorerError("too_much_work", "epochs", work=f"{per_epoch * exp.epochs:.3g}",
-                            per_epoch=f"{per_epoch:.3g}", epochs=exp.epochs, limit=f"{L.MAX_WORK:.3g}",
-                            fit=L.MAX_WORK // per_epoch)
-    return per_epoch
+    trace = budget.trace_ns(cost)
+    if trace > budget.share_ns("trace"):
+        raise ExplorerError("epoch_too_heavy", "loss", time=budget.seconds(trace),
+                            limit=budget.seconds(budget.share_ns("trace")))
+    per_epoch = budget.epoch_ns(cost, exp.optimizer)
+    if per_epoch * exp.epochs > budget.share_ns("train"):
+        raise ExplorerError("too_much_work", "epochs", time=budget.seconds(per_epoch * exp.epochs),
+                            per_epoch=budget.seconds(per_epoch), epochs=exp.epochs,
+                            limit=budget.seconds(budget.share_ns("train")),
+                            fit=budget.epochs_that_fit(cost, exp.optimizer))
 
 
 def _check_numbers(exp: Experiment) -> None:

@@ -13,8 +13,7 @@ from typing import NamedTuple
 import torch
 from torch.overrides import TorchFunctionMode
 
-from . import lang
-from . import limits as L
+from . import budget, lang
 from .graph import unravel
 from .lang.ops import KINKS
 
@@ -22,8 +21,8 @@ EPS = 1e-6
 MAX_CHECKED = 64        # elements nudged per tensor: each costs two forward passes
 
 
-def gradcheck(run, epoch: int = 1, *, eps: float = EPS, max_checked: int = MAX_CHECKED,
-              budget: int = L.MAX_CHECK_WORK) -> dict[str, tuple[torch.Tensor | None, torch.Tensor, float]]:
+def gradcheck(run, epoch: int = 1, *, eps: float = EPS,
+              max_checked: int | None = None) -> dict[str, tuple[torch.Tensor | None, torch.Tensor, float]]:
     """{name: (autograd_grad, numeric_grad, max_abs_error)} for the trainable tensors at `epoch`.
 
     `autograd_grad` is d loss / d w at that epoch's weights in float32, as backward computes it
@@ -31,13 +30,13 @@ def gradcheck(run, epoch: int = 1, *, eps: float = EPS, max_checked: int = MAX_C
     `numeric_grad` is the float64 central difference, for every element of tensors up to
     `max_checked` elements and for `max_checked` evenly spread elements of bigger ones (nan
     elsewhere); `max_abs_error` is the largest difference over the checked elements (nan if none).
-    Every estimate costs two forward passes, so fewer elements are checked where `budget`
-    element-operations would not pay for `max_checked` of each tensor (none where not even one).
+    Every estimate costs two forward passes, so by default fewer elements are checked where the check's
+    share of the page's budget would not pay for MAX_CHECKED of each tensor (none where not even one).
     """
     run.check_epoch(epoch)
     p = run.plan
     names = p.trainable
-    max_checked = min(max_checked, checkable(run, budget))
+    max_checked = checkable(run) if max_checked is None else max_checked
     weights = {n: run.history.params[n][epoch - 1] for n in names}
     env = {**run.data, **{n: w.clone().requires_grad_(True) for n, w in weights.items()}}
     total = _loss(p, env)
@@ -55,15 +54,14 @@ def gradcheck(run, epoch: int = 1, *, eps: float = EPS, max_checked: int = MAX_C
                 flat[i] = _slope(p, env64, name, i, eps)
             auto = None if grad is None else grad.detach()
             reference = torch.zeros_like(w) if auto is None else auto.double()
-            err = (reference.view(-1)[checked] - flat[checked]).abs().max() if len(checked) else torch.tensor(math.nan)
+            err = (reference.reshape(-1)[checked] - flat[checked]).abs().max() if len(checked) else torch.tensor(math.nan)
             out[name] = (auto, numeric, float(err))
     return out
 
 
-def checkable(run, budget: int = L.MAX_CHECK_WORK) -> int:
+def checkable(run) -> int:
     """Elements per trainable tensor the check can afford: two forward passes each, from the dry run's estimate."""
-    per_forward = max(1, run.plan.work)
-    return int(budget // (2 * per_forward * max(1, len(run.plan.trainable))))
+    return budget.checked_that_fit(run.plan.cost, MAX_CHECKED)
 
 
 class Kink(NamedTuple):
@@ -189,7 +187,7 @@ def report(run, epoch: int = 1) -> Report:
                          abs((0.0 if got is None else got[i]) - flat[i].item())) for i in where)
         checks.append(Check(name, shape, numeric.numel(), rows, err, auto is not None))
     spy = _spy(run, epoch)
-    return Report(epoch, EPS, tuple(checks), tuple(_kinks(spy)), min(MAX_CHECKED, checkable(run)), spy.detached)
+    return Report(epoch, EPS, tuple(checks), tuple(_kinks(spy)), checkable(run), spy.detached)
 
 
 def _index(i: int, shape: tuple) -> str:

@@ -6,7 +6,7 @@ through the two elements that moved most, every other weight held at the shown e
 or (`directions="random"`) the plane through the shown epoch's weights spanned by two random
 filter-normalised directions, as in Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets".
 Evaluated in float32 with the run's own program, like the run itself; the grid is sized so that
-drawing it costs at most LANDSCAPE_WORK element-operations. `others` puts more runs of the same
+drawing it fits the landscape's share of the page's budget (budget.grid_that_fits). `others` puts more runs of the same
 tensors (an optimizer race) in the same coordinates, and the grid grows to show their paths too.
 
 Every path is returned whole, but the grid holds only the part of each that is in view at the
@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 import torch
 
-from . import lang
+from . import budget, lang
 from .errors import ExplorerError
 
 POINTS_1D = 201
 POINTS_2D = 41
-LANDSCAPE_WORK = 200_000_000        # element-operations for one landscape (the dry run's estimate per point)
 BATCH_ELEMENTS = 4_000_000          # element-operations evaluated in one batched call: bounds its memory
 MARGIN = 0.25                       # the grid reaches this fraction of the path's span beyond it
 REACH = 3.0                         # other runs widen the grid by at most this many spans of the run's own path,
@@ -69,16 +68,11 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
     elements = [(name, i) for name in h.names for i in range(h.params[name][0].numel())]
     if len(elements) > 2 and directions == "random":
         return _random_plane(run, epoch, histories)
-    if len(elements) <= 2:
-        chosen = elements
-    else:
-        moved = {(n, i): float((h.params[n][-1].reshape(-1)[i] - h.params[n][0].reshape(-1)[i]).abs())
-                 for n, i in elements}
-        chosen = sorted(sorted(elements, key=lambda e: -moved[e])[:2])
+    chosen = elements if len(elements) <= 2 else _most_moved(h, elements)
     coords = tuple(_coord_name(name, i, h.params[name][0]) for name, i in chosen)
     paths = [torch.stack([x.params[n].reshape(len(x) + 1, -1)[:, i] for n, i in chosen], dim=1) for x in histories]
     path = paths[0]
-    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.work)
+    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.cost)
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     grid = tuple(_axis(seen[0][:, j], count, [o[:, j] for o in seen[1:]]) for j in range(len(chosen)))
     base = {**run.data, **{n: h.params[n][epoch - 1].clone() for n in h.names}}
@@ -88,6 +82,14 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
         name, i = chosen[0]
         slope = float(h.grads[name][epoch - 1].reshape(-1)[i])
     return Landscape(coords, grid, loss, path, slope, len(elements) > 2, tuple(paths[1:]))
+
+
+def _most_moved(h, elements) -> list:
+    """The two elements that moved most from the first epoch to the last, in tensor order (ties: the
+    first); one vectorised pass, as a Python loop over 10,000 weights cost more than the grid."""
+    moved = torch.cat([(h.params[n][-1] - h.params[n][0]).abs().reshape(-1).double() for n in h.names])
+    order = torch.sort(moved.nan_to_num(nan=-1.0), descending=True, stable=True).indices[:2]
+    return sorted(elements[int(i)] for i in order)
 
 
 def in_view(path: torch.Tensor, losses: torch.Tensor, epoch: int) -> int:
@@ -158,7 +160,7 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
         paths.append((flat - flat_centre) @ solve.T)
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     reach = _symmetric_reach(seen[0], seen[1:])
-    m = _fit(POINTS_2D, 2, p.work) // 2
+    m = _fit(POINTS_2D, 2, p.cost) // 2
     axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
     out = _losses(p, lambda a, b: {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}, grid)
@@ -175,6 +177,11 @@ def _symmetric_reach(path, others) -> float:
     reach = max([own] + [min(extent(o), (1 + REACH) * own) if own > 0 else extent(o) for o in others])
     reach = min(reach * (1 + MARGIN), LARGEST)
     return reach if reach > 0 else 1.0
+
+
+def points(axes: int) -> int:
+    """Points per axis of a landscape with that many axes, where its share of the page's budget allows."""
+    return POINTS_1D if axes == 1 else POINTS_2D
 
 
 def _coord_name(name: str, i: int, t: torch.Tensor) -> str:
@@ -202,13 +209,9 @@ def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
     return torch.linspace(max(lo - pad, -LARGEST), min(hi + pad, LARGEST), points)
 
 
-def _fit(points: int, axes: int, work_per_point: int) -> int:
-    """Points per axis: fewer where one forward pass is expensive, so a landscape never costs more
-    than LANDSCAPE_WORK element-operations."""
-    most = max(9 ** axes, LANDSCAPE_WORK // max(1, work_per_point))
-    if points ** axes <= most:
-        return points
-    return max(9, int(most ** (1 / axes)))
+def _fit(points: int, axes: int, cost) -> int:
+    """Points per axis: fewer where one forward pass is expensive, so a landscape fits its share."""
+    return max(3, budget.grid_that_fits(cost, points, axes, least=3))
 
 
 def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:
@@ -239,7 +242,7 @@ def _losses(p, env_at, grid) -> torch.Tensor:
 
     with torch.no_grad():
         try:
-            chunk = max(1, BATCH_ELEMENTS // max(1, p.work))
+            chunk = max(1, BATCH_ELEMENTS // max(1, p.cost.elements + p.cost.flops // 8))
             return torch.func.vmap(loss, chunk_size=chunk)(*points).reshape(shape).float()
         except Exception:           # noqa: BLE001 - not batchable: the same numbers, one point at a time
             out = torch.empty(points[0].numel(), dtype=torch.float32)

@@ -16,9 +16,15 @@ MAX_EPOCHS = 10_000
 MAX_HISTORY = 5_000_000   # numbers a run records: epochs x trainable elements x 2
 LR_RANGE = (1e-6, 10.0)
 MAX_SEED = 2**31 - 1
-MAX_WORK = 1_000_000_000   # element-operations one run may do (dry-run estimate x epochs), decided before it starts
-OP_COST = 2_000            # element-operations charged per op call: the fixed cost of a tiny op
+# Seconds of one dev-box core each part of one page view may cost, as budget.py estimates it before it
+# runs: the slowest page view a link can ask for (every tab) stays within ~10 CPU-seconds.
+SHARES = {"train": 3.0,        # the run: its epochs
+          "trace": 0.5,        # one epoch's graph, traced and explained (an epoch over this is refused)
+          "check": 0.4,        # the gradient check of one epoch: fewer elements where it would not fit
+          "landscape": 0.4,    # one landscape: a coarser grid where it would not fit
+          "race": 2.5}         # the other optimizers' runs at both learning rates: fewer racers
 MAX_EPOCH_MB = 64          # MB one epoch may hold: values autograd saves, gradients, what ops allocate inside
-WALL_LIMIT = 60.0          # seconds: a last resort on an overloaded server; the request fails, nothing is kept
-MAX_CHECK_WORK = MAX_WORK   # element-operations of one gradient check (two float64 forward passes per element)
+WALL_LIMIT = 60.0          # seconds from asking to answer, queue included: past it the request fails, nothing is kept
+RUN_LIMIT = 20.0           # seconds one task may run (its estimate is at most a few): past it, it is stopped
+MAX_WORKER_MB = 1500       # resident MB of a worker process (about 300 idle): past it, its task is stopped
 MAX_DRAWN_NODES = 150      # graph nodes drawn before the rest are summarised

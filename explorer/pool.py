@@ -1,118 +1,52 @@
-"""Training in worker processes, so a classroom's runs use every core instead of queueing on one GIL.
+"""Heavy work in worker processes: bounded in time and memory, stoppable, and fair between sessions.
 
-Streamlit runs every session's script in threads of one process; training with torch's small ops is
-mostly Python and dispatcher overhead, so runs from different students would serialise. `run(exp)`
-sends the experiment to a small pool of worker processes, sized from the cores this container may
-really use (one fewer: the app's own process needs one), and returns the same `Run` that `explorer.run(exp)` returns in-process, bit for bit.
+Streamlit runs every session's script in threads of one process; torch's small ops are mostly Python
+and dispatcher overhead, so students' computations would serialise on one GIL and one slow request
+would hold everyone's page. `call(task, ...)` runs a task (training, tracing an epoch, the gradient
+check, a landscape) in a small pool of worker processes, sized from the cores this container may
+really use (one fewer: the app's own process needs one), and returns what the same function returns
+in-process, bit for bit.
 
-Workers fork from a forkserver that has already imported torch and explorer (fast start, shared
-pages), never from the Streamlit process itself, which has threads. They start lazily, one more only
-when all are busy, and stop with the forkserver after IDLE_STOP seconds without a run.
+- Stoppable: a task past its deadline (`limits.RUN_LIMIT` of running, `limits.WALL_LIMIT` in all),
+  above `limits.MAX_WORKER_MB` of memory, or whose caller has gone (a newer rerun replaced it, the tab
+  closed: `clock.cancelled`) is stopped by killing its worker, which is replaced on the next call.
+- Fair: workers are handed out in turns between sessions (`clock.owner`): a session waiting gets a
+  worker before any session gets a second one, so one student's heavy link costs others one task's wait.
+- With no worker (a one-core container, `EXPLORER_WORKERS=0`) the same turns, deadlines and caller
+  checks hold in the calling thread, through `clock.check()` in the long loops.
+
+Workers fork from a forkserver that has already imported torch and explorer (fast start, shared pages),
+never from the Streamlit process itself, which has threads. They start lazily, and stop with the
+forkserver after IDLE_STOP seconds without a call.
 """
 from __future__ import annotations
 
 import atexit
-import functools
 import io
 import logging
-import math
 import os
 import pickle
+import signal
 import threading
 import time
+import traceback
 import weakref
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
+from collections import OrderedDict, deque
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, spawn, util
 
+from . import clock
 from . import limits as L
-from .engine import Run, run as run_here
+from .cores import cores
 from .errors import ExplorerError
-from .experiment import Experiment
 
 ENV = "EXPLORER_WORKERS"
 # Imported once in the forkserver, shared by every worker. torch._dynamo is what the first meta-device op
 # (plan()'s dry run) imports lazily: ~1.3 s and hundreds of modules each worker would otherwise pay.
 PRELOAD = ["explorer", "explorer.pool", "torch._dynamo"]
-IDLE_STOP = 300.0          # seconds without a run before the workers and the forkserver are stopped
-CGROUP = "/sys/fs/cgroup"
+IDLE_STOP = 300.0          # seconds without a call before the workers and the forkserver are stopped
+POLL = 0.05                # seconds between looks at a running task's clock, memory and caller
 log = logging.getLogger(__name__)
-
-
-# ------------------------------------------------------------------ how many cores are really ours
-
-def quota_v2(text: str) -> float | None:
-    """Cores allowed by a cgroup v2 `cpu.max` ("max 100000" or "<quota> <period>"); None = no limit."""
-    parts = text.split()
-    if not parts or parts[0] == "max":
-        return None
-    quota, period = int(parts[0]), int(parts[1]) if len(parts) > 1 else 100_000
-    return quota / period if quota > 0 and period > 0 else None
-
-
-def quota_v1(quota: str, period: str) -> float | None:
-    """Cores allowed by cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us` (quota -1 = no limit)."""
-    q, p = int(quota.strip()), int(period.strip())
-    return q / p if q > 0 and p > 0 else None
-
-
-def cores_from(affinity: int, quotas) -> int:
-    """Whole cores usable: the CPUs we may be scheduled on, capped by the tightest quota, at least 1."""
-    limits = [affinity] + [q for q in quotas if q is not None]
-    return max(1, math.floor(min(limits)))
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _own_cgroups() -> dict[str, str]:
-    """controller ('' for v2) -> this process's cgroup path, from /proc/self/cgroup."""
-    out = {}
-    for line in (_read("/proc/self/cgroup") or "").splitlines():
-        parts = line.split(":", 2)
-        if len(parts) == 3:
-            for c in parts[1].split(",") if parts[1] else [""]:
-                out[c] = parts[2]
-    return out
-
-
-def _quotas() -> list[float | None]:
-    """Every CPU quota that applies to us: our own cgroup's and the mount root's (a container's cgroup
-    namespace usually shows ours as the root), in v2 and, where the cpu controller is v1, in v1."""
-    own = _own_cgroups()
-    found = []
-    for d in {CGROUP + own.get("", "/").rstrip("/"), CGROUP}:
-        text = _read(f"{d}/cpu.max")
-        if text:
-            found.append(_parsed(quota_v2, text))
-    for mount in (f"{CGROUP}/cpu", f"{CGROUP}/cpu,cpuacct"):
-        for d in {mount + own.get("cpu", "/").rstrip("/"), mount}:
-            q, p = _read(f"{d}/cpu.cfs_quota_us"), _read(f"{d}/cpu.cfs_period_us")
-            if q and p:
-                found.append(_parsed(quota_v1, q, p))
-    return found
-
-
-def _parsed(parse, *texts) -> float | None:
-    """A file we cannot read as a quota sets no limit: sizing the pool must never stop the app."""
-    try:
-        return parse(*texts)
-    except (ValueError, IndexError):
-        log.warning("unreadable CPU quota %r", texts)
-        return None
-
-
-@functools.cache
-def cores() -> int:
-    """Whole cores this process may really use (affinity and cgroup quota), at least 1."""
-    return cores_from(len(os.sched_getaffinity(0)), _quotas())
 
 
 def workers() -> int:
@@ -127,6 +61,101 @@ def workers() -> int:
             raise ValueError(f"{ENV} must be >= 0, got {env!r}")
         return n
     return cores() - 1
+
+
+# ------------------------------------------------------------------ the tasks
+
+def _train(exp):
+    from .engine import run
+    return run(exp)
+
+
+def _trace(run, epoch):
+    return run.trace(epoch)
+
+
+def _gradcheck(run, epoch):
+    from .gradcheck import report
+    return report(run, epoch)
+
+
+def _landscape(run, epoch, directions="moved", others=()):
+    from .landscape import landscape
+    return landscape(run, epoch, directions=directions, others=others)
+
+
+def _probe():
+    """What a worker looks like from inside (tests)."""
+    import sys
+    import torch
+    return {"pid": os.getpid(), "threads": torch.get_num_threads(), "streamlit": "streamlit" in sys.modules,
+            "main": getattr(sys.modules["__main__"], "__file__", None), "omp": os.environ.get("OMP_NUM_THREADS")}
+
+
+def _sleep(seconds):
+    """A task that only waits, cooperatively (tests: deadlines, turns, cancellation)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        clock.check()
+        time.sleep(0.01)
+    return seconds
+
+
+def _hog(seconds):
+    """A task that ignores the clock (tests: only killing its worker stops it)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return seconds
+
+
+def _grow(mb):
+    """A task that takes `mb` MB and holds it (tests: the memory guard)."""
+    block = bytearray(mb * 2**20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(30)
+    return len(block)
+
+
+# name -> (function, the page part a message names)
+TASKS = {"train": (_train, "train"), "trace": (_trace, "trace"), "gradcheck": (_gradcheck, "check"),
+         "landscape": (_landscape, "landscape"), "probe": (_probe, "train"), "sleep": (_sleep, "train"),
+         "hog": (_hog, "train"), "grow": (_grow, "train")}
+
+
+def _answer(task: str, args, kwargs, seconds: float) -> bytes:
+    """Run a task under a deadline; the answer as plain pickle bytes (torch's multiprocessing pickler
+    would move every tensor into shared memory and pass file descriptors). An ExplorerError goes back
+    as (code, field, details): its custom __init__ does not unpickle."""
+    fn, part = TASKS[task]
+    try:
+        if seconds <= 0:
+            raise clock.too_slow(L.WALL_LIMIT, part)
+        with clock.deadline(seconds, part):
+            out = ("ok", fn(*args, **kwargs))
+    except ExplorerError as e:
+        out = ("error", e.code, e.field, e.details)
+    except Exception:      # noqa: BLE001 - a bug: the app logs it and shows the page without this part
+        out = ("crash", traceback.format_exc())
+    return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _serve(conn) -> None:
+    """A worker's life: one torch thread (workers share the box with each other and the app), then
+    tasks until the pipe closes. gc.freeze(): the garbage collector would otherwise walk, and so
+    copy-on-write, every object inherited from the forkserver (torch, explorer), turning ~200 MB of
+    shared pages private."""
+    import gc
+    import torch
+    torch.set_num_threads(1)
+    gc.freeze()
+    while True:
+        try:
+            task, args, kwargs, deadline = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        conn.send_bytes(_answer(task, args, kwargs, deadline - time.monotonic()))
 
 
 # ------------------------------------------------------------------ processes that never run the app's script
@@ -189,108 +218,234 @@ class _Context(mp_context.ForkServerContext):
         self.server._stop()
 
 
-# ------------------------------------------------------------------ the worker side
-
-def _init_worker():
-    """One torch thread per worker, as in-process: workers share the box with each other and the app.
-
-    gc.freeze(): the garbage collector would otherwise walk, and so copy-on-write, every object the
-    worker inherited from the forkserver (torch, explorer), turning ~200 MB of shared pages private."""
-    import gc
-    import torch
-    torch.set_num_threads(1)
-    gc.freeze()
-
-
-def _work(exp: Experiment, deadline: float):
-    """Train in the worker, within what is left of the caller's wall-clock limit: a run whose caller
-    has given up is skipped or stopped by the engine's clock instead of loading a busy box further
-    (CLOCK_MONOTONIC is shared by all processes). The Run goes back as plain pickle bytes: torch's
-    multiprocessing pickler would move every tensor into shared memory and pass file descriptors.
-    An ExplorerError goes back as (code, field, details): its custom __init__ does not unpickle."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        return "too_slow", "epochs", {}
-    full, L.WALL_LIMIT = L.WALL_LIMIT, min(L.WALL_LIMIT, left)
-    try:
-        return pickle.dumps(run_here(exp), protocol=pickle.HIGHEST_PROTOCOL)
-    except ExplorerError as e:
-        return e.code, e.field, e.details
-    finally:
-        L.WALL_LIMIT = full
-
-
-def _probe(deadline: float = 0.0) -> dict:
-    """What a worker looks like from inside (tests; `_submit` passes the deadline)."""
-    import sys
-    import torch
-    return {"pid": os.getpid(), "threads": torch.get_num_threads(), "streamlit": "streamlit" in sys.modules,
-            "main": getattr(sys.modules["__main__"], "__file__", None), "omp": os.environ.get("OMP_NUM_THREADS")}
-
 
 # ------------------------------------------------------------------ the app side
 
-_lock = threading.Lock()
-_replaced = threading.Condition(_lock)     # wakes the idle check of a pool that is gone
-_inline = threading.Lock()     # runs in the calling thread take turns
-_pool: ProcessPoolExecutor | None = None
+class Turns:
+    """`slots` handed out in turns between owners (sessions): each owner waiting has a queue, and a free
+    slot goes to the waiting owner served least recently (one never served first), so a session waiting
+    gets a worker before any other gets its next one. A waiter gives up at its deadline (too_slow) or
+    when its caller has gone (Cancelled)."""
+
+    def __init__(self, slots: int):
+        self._cond = threading.Condition()
+        self._free = list(range(slots))
+        self._queues: OrderedDict = OrderedDict()        # owner -> deque of tickets, in order of arrival
+        self._served: dict = {}                          # owner -> when it last got a slot (a counter)
+        self._count = 0
+
+    def acquire(self, owner, deadline: float, part: str) -> int:
+        ticket = object()
+        with self._cond:
+            self._queues.setdefault(owner, deque()).append(ticket)
+            try:
+                while not (self._free and self._next() is ticket):
+                    if clock.cancelled():
+                        raise clock.Cancelled()
+                    if time.monotonic() > deadline:
+                        raise clock.too_slow(L.WALL_LIMIT, part)
+                    self._cond.wait(POLL)
+            except BaseException:
+                self._drop(owner, ticket)
+                raise
+            self._drop(owner, ticket)
+            self._count += 1
+            self._served[owner] = self._count
+            if len(self._served) > 4 * len(self._queues) + 64:        # forget sessions that stopped asking
+                self._served = {o: c for o, c in self._served.items() if o in self._queues or o == owner}
+            return self._free.pop()
+
+    def release(self, slot: int) -> None:
+        with self._cond:
+            self._free.append(slot)
+            self._cond.notify_all()
+
+    def waiting(self) -> int:
+        with self._cond:
+            return sum(len(q) for q in self._queues.values())
+
+    def _next(self):
+        if not self._queues:
+            return None
+        owner = min(self._queues, key=lambda o: self._served.get(o, 0))     # ties: the first to arrive
+        return self._queues[owner][0]
+
+    def _drop(self, owner, ticket) -> None:
+        q = self._queues.get(owner)
+        if q is not None:
+            q.remove(ticket)
+            if not q:
+                del self._queues[owner]
+        self._cond.notify_all()
+
+
+class _Worker:
+    """One worker process and the app's end of its pipe."""
+
+    def __init__(self, ctx: _Context):
+        here, there = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_serve, args=(there,), daemon=True, name="explorer-worker")
+        self.process.start()
+        there.close()
+        self.conn = here
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def rss_mb(self) -> float:
+        try:
+            with open(f"/proc/{self.pid}/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, TypeError):
+            pass
+        self.process.join(timeout=10)
+        self.conn.close()
+
+
+_lock = threading.RLock()
 _ctx: _Context | None = None
-_busy = 0                  # calls between _acquire and _release
+_slots: list = []                  # slot -> _Worker or None (started on first use)
+_turns: Turns | None = None
+_busy = 0
 _last_used = 0.0
+_idle: threading.Thread | None = None
 
 
-def _acquire(size: int) -> ProcessPoolExecutor:
-    """The pool, started on first use; counted busy so the idle stop never takes it from under a call."""
-    global _pool, _ctx, _busy
+def _turns_for(size: int) -> Turns:
+    """The turns over `size` slots (1 in-process), made again when the size changes (tests)."""
+    global _turns, _slots
     with _lock:
-        if _pool is None:
-            _ctx = _ctx or _Context()
-            _pool = ProcessPoolExecutor(size, mp_context=_ctx, initializer=_init_worker)
-            threading.Thread(target=_stop_when_idle, args=(_pool,), name="explorer-pool-idle", daemon=True).start()
-        _busy += 1
-        return _pool
+        if _turns is None or len(_slots) != size:
+            shutdown()
+            _turns, _slots = Turns(size), [None] * size
+        return _turns
 
 
-def _release() -> None:
+def _worker(slot: int) -> _Worker:
+    """The slot's worker, started (with the forkserver, the first time) if it has none or it died."""
+    global _ctx, _idle
+    with _lock:
+        w = _slots[slot]
+        if w is not None and w.alive():
+            return w
+        if w is not None:
+            w.kill()
+        _ctx = _ctx or _Context()
+        _slots[slot] = w = _Worker(_ctx)
+        if _idle is None or not _idle.is_alive():
+            _idle = threading.Thread(target=_stop_when_idle, name="explorer-pool-idle", daemon=True)
+            _idle.start()
+        return w
+
+
+def _retire(slot: int, w: _Worker) -> None:
+    with _lock:
+        if _slots and slot < len(_slots) and _slots[slot] is w:
+            _slots[slot] = None
+    w.kill()
+
+
+def call(task: str, *args, **kwargs):
+    """`task(*args, **kwargs)` in a worker process (in this thread where there is none), in turn with
+    other sessions; returns its result, or raises its ExplorerError, `too_slow` past the deadline, or
+    clock.Cancelled when the caller has gone. Errors are never cached by the caller's Store."""
     global _busy, _last_used
+    part = TASKS[task][1]
+    size = workers()
+    deadline = time.monotonic() + min(L.WALL_LIMIT, clock.left())
+    turns = _turns_for(max(1, size))
+    slot = turns.acquire(clock.owner(), deadline, part)
     with _lock:
-        _busy -= 1
-        _last_used = time.monotonic()
+        _busy += 1
+    try:
+        if size == 0:
+            with clock.deadline(min(L.RUN_LIMIT, deadline - time.monotonic()), part):
+                return TASKS[task][0](*args, **kwargs)
+        return _ask(slot, task, args, kwargs, deadline, part)
+    finally:
+        with _lock:
+            _busy -= 1
+            _last_used = time.monotonic()
+        turns.release(slot)
 
 
-def _stop_when_idle(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers and the forkserver after IDLE_STOP seconds without a call: an idle app then
-    holds only its own process's memory; the next run pays the forkserver's start (~2 s) again."""
-    global _pool, _ctx
-    with _lock:
-        while _pool is pool and (_busy or time.monotonic() - _last_used < IDLE_STOP):
-            _replaced.wait(IDLE_STOP / 4)
-        if _pool is not pool:
-            return
-        _pool, ctx, _ctx = None, _ctx, None
-    pool.shutdown(wait=True, cancel_futures=True)
-    ctx.stop()
+def _ask(slot: int, task: str, args, kwargs, deadline: float, part: str):
+    stop = min(deadline, time.monotonic() + L.RUN_LIMIT)
+    payload = pickle.dumps((task, args, kwargs, stop), protocol=pickle.HIGHEST_PROTOCOL)
+    for attempt in (1, 2):
+        w = _worker(slot)
+        try:
+            w.conn.send_bytes(payload)
+            break
+        except (OSError, EOFError):          # the worker died between tasks: a fresh one, once
+            _retire(slot, w)
+            if attempt == 2:
+                raise ExplorerError("worker_lost", clock.field(part), what=clock.PARTS[part]) from None
+    while not w.conn.poll(POLL):
+        if not w.alive():
+            break
+        why = None
+        if clock.cancelled():
+            why = clock.Cancelled()
+        elif time.monotonic() > stop:
+            why = clock.too_slow(min(L.RUN_LIMIT, L.WALL_LIMIT), part)
+        elif w.rss_mb() > L.MAX_WORKER_MB:
+            why = ExplorerError("too_much_memory_live", clock.field(part), what=clock.PARTS[part],
+                                limit=L.MAX_WORKER_MB)
+        if why is not None:
+            log.info("stopping worker %s (%s): %s", w.pid, task, type(why).__name__)
+            _retire(slot, w)
+            raise why
+    try:
+        out = pickle.loads(w.conn.recv_bytes())
+    except (EOFError, OSError):
+        _retire(slot, w)
+        raise ExplorerError("worker_lost", clock.field(part), what=clock.PARTS[part]) from None
+    kind = out[0]
+    if kind == "ok":
+        return out[1]
+    if kind == "error":
+        _, code, field, details = out
+        raise ExplorerError(code, field, **details)
+    if kind == "cancelled":
+        raise clock.Cancelled()
+    raise RuntimeError(f"task {task} failed in a worker:\n{out[1]}")
 
 
-def _discard(broken: ProcessPoolExecutor) -> None:
-    """Forget a broken pool once, however many threads saw it break; the next call starts a fresh one
-    (from the same forkserver, which restarts itself if it is the one that died)."""
-    global _pool
-    with _lock:
-        if _pool is broken:
-            _pool = None
-            _replaced.notify_all()
-    broken.shutdown(wait=False, cancel_futures=True)
+def _stop_when_idle() -> None:
+    """Stop the workers and the forkserver after IDLE_STOP seconds without a call: an idle app then holds
+    only its own process's memory; the next call pays the forkserver's start (~2 s) again."""
+    while True:
+        time.sleep(min(IDLE_STOP / 4, 1.0))
+        with _lock:
+            if _busy or time.monotonic() - _last_used < IDLE_STOP:
+                continue
+            if _ctx is None and not any(_slots):
+                return
+        shutdown()
+        return
 
 
 def shutdown() -> None:
-    """Stop the workers and the forkserver (tests; at exit). A later `run` starts them again."""
-    global _pool, _ctx
+    """Stop the workers and the forkserver (tests; when idle; at exit). A later call starts them again."""
+    global _ctx
     with _lock:
-        pool, ctx, _pool, _ctx = _pool, _ctx, None, None
-        _replaced.notify_all()
-    if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        ws, ctx = [w for w in _slots if w is not None], _ctx
+        for i in range(len(_slots)):
+            _slots[i] = None
+        _ctx = None
+    for w in ws:
+        w.kill()
     if ctx is not None:
         ctx.stop()
 
@@ -298,48 +453,13 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def _submit(fn, *args):
-    """`fn(*args, deadline)` in a worker, within limits.WALL_LIMIT of now; a broken pool is replaced
-    and the call retried once (a dying worker breaks every call in flight, not only its own)."""
-    limit = L.WALL_LIMIT
-    deadline = time.monotonic() + limit
-    for attempt in (1, 2):
-        pool = _acquire(workers())
-        try:
-            future = pool.submit(fn, *args, deadline)
-            return future.result(timeout=max(0.0, deadline - time.monotonic()))
-        except FutureTimeout:
-            future.cancel()
-            raise ExplorerError("too_slow", "epochs", limit=limit) from None
-        except BrokenProcessPool as e:
-            log.warning("worker pool broke (attempt %d): %s", attempt, e)
-            _discard(pool)
-            if attempt == 2 or time.monotonic() >= deadline:
-                raise ExplorerError("too_slow", "epochs", limit=limit) from e
-        finally:
-            _release()
+def start() -> None:
+    """Start the forkserver and one worker in the background, so the first visitor does not wait for them."""
+    if workers() > 0:
+        _turns_for(workers())
+        threading.Thread(target=_worker, args=(0,), name="explorer-pool-start", daemon=True).start()
 
 
-def run(exp: Experiment) -> Run:
-    """`explorer.run(exp)` in a worker process: the same Run, bit for bit, or the same ExplorerError.
-
-    Raises ExplorerError("too_slow") if the answer is not back within limits.WALL_LIMIT seconds,
-    counted from this call (time queued behind other runs counts), or if workers die twice in a row.
-    With EXPLORER_WORKERS=0 the run happens in the calling thread, one run at a time: threads share one
-    GIL, so concurrent runs only slow each other down (8 runs from 8 threads on 2 cores: 4.6 s together,
-    2.2 s one at a time); the wait for the turn is guarded, the run by the engine's own clock.
-    """
-    if workers() == 0:
-        if not _inline.acquire(timeout=L.WALL_LIMIT):
-            raise ExplorerError("too_slow", "epochs", limit=L.WALL_LIMIT)
-        try:
-            return run_here(exp)
-        finally:
-            _inline.release()
-    out = _submit(_work, exp)
-    if isinstance(out, bytes):
-        return pickle.loads(out)
-    code, field, details = out
-    if code == "too_slow":
-        raise ExplorerError("too_slow", "epochs", limit=L.WALL_LIMIT)
-    raise ExplorerError(code, field, **details)
+def run(exp):
+    """`explorer.run(exp)` in a worker: the same Run, bit for bit, or the same ExplorerError."""
+    return call("train", exp)

@@ -494,10 +494,10 @@ def test_race_on_many_weights_offers_the_random_slice_too():
 
 def test_race_runs_explain_a_bad_second_learning_rate_instead_of_raising():
     exp = PRESETS["multi_epoch"].replace(epochs=5)
-    runs, error = compute.race_runs(exp, ("gd", "adam"), 50.0)
+    runs, error, left_out, _ = compute.race_runs(exp, ("gd", "adam"), 50.0)
     assert [(o, lr) for o, lr, _ in runs] == [("gd", None), ("adam", None)] and error.field == "lr"
-    runs, error = compute.race_runs(exp, ("gd", "adam"), 0.1)
-    assert error is None and [(o, lr) for o, lr, _ in runs][2:] == [("gd", 0.1), ("adam", 0.1)]
+    runs, error, left_out, _ = compute.race_runs(exp, ("gd", "adam"), 0.1)
+    assert error is None and not left_out and [(o, lr) for o, lr, _ in runs][2:] == [("gd", 0.1), ("adam", 0.1)]
     assert runs[0][2].history.losses.tolist() == run(exp).history.losses.tolist()
 
 

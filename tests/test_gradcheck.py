@@ -3,7 +3,8 @@ import pytest
 import torch
 
 import explorer
-from explorer import PRESETS, Experiment, ExplorerError
+from explorer import PRESETS, Experiment, ExplorerError, budget
+from explorer.gradcheck import checkable
 
 
 @pytest.mark.parametrize("key", ["single_step", "multi_epoch", "linear_layer", "logistic_regression", "mlp"])
@@ -88,12 +89,15 @@ def test_the_report_is_plain_numbers_at_the_courses_precision():
     assert all(r.diff < 1e-6 for r in w.rows + b.rows) and rep.kinks == () and rep.per_tensor == 64
 
 
-def test_the_check_is_bounded_by_its_work_budget():
+def test_the_check_is_bounded_by_its_share_of_the_page():
     run = explorer.run(Experiment(tensors={"w": "torch.randn(100, 100)", "x": "torch.randn(100, 100)"},
                                   trainable=("w", "x"), loss="(torch.tanh(w @ x) ** 2).mean()"))
-    assert explorer.gradcheck(run)["w"][1].isnan().sum() == 10_000 - 64        # 64 spread elements each
-    per = run.plan.work * 2 * 2
-    few = explorer.gradcheck(run, budget=per * 5)
+    per = checkable(run)
+    assert budget.check_ns(run.plan.cost, per) <= budget.share_ns("check")
+    assert per == 64 or budget.share_ns("check") < budget.check_ns(run.plan.cost, per + 1)
+    checks = explorer.gradcheck(run)
+    assert all(int((~n.isnan()).sum()) == min(per, 64) for _, n, _ in checks.values())
+    few = explorer.gradcheck(run, max_checked=5)
     assert all(int((~n.isnan()).sum()) == 5 for _, n, _ in few.values())
-    none = explorer.gradcheck(run, budget=per - 1)
+    none = explorer.gradcheck(run, max_checked=0)
     assert all(n.isnan().all() and err != err for _, n, err in none.values())   # nothing checked: nan

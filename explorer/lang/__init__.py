@@ -6,4 +6,4 @@
 from .core import *  # noqa: F401,F403
 from .core import (_APP_DOES, _LOSS_HELP, _READABLE, _TENSOR_HELP, _Expr, _describe, _factory,  # noqa: F401
                    TORCH_ERRORS)
-from .ops import BARE, F_FUNCTIONS, KEYWORDS, MATMUL_SPEEDUP, METHOD_FNS, OPS, Op  # noqa: F401
+from .ops import BARE, F_FUNCTIONS, Inside, KEYWORDS, METHOD_FNS, OPS, Op  # noqa: F401

@@ -887,9 +887,9 @@ _PAIRWISE = {"+", "-", "*", "/", "**"}
 class Evaluator:
     """Interprets a Program on tensors. With `check=True` (the dry run on the meta device) every
     value's size is bounded, broadcasting that grows both operands is reported, and the forward
-    pass is sized: `work` counts element-operations (each op's inputs and output, matrix products'
-    multiply-adds, plus a fixed `OP_COST` per op) and `bytes` what it holds (its values, which
-    autograd may save, and what an op makes inside, from its entry in the op table).
+    pass is sized for `budget`: `ops` op calls, `elements` element-operations (each op's inputs and
+    output, and what it does inside), `flops` matrix products' multiply-adds, and `bytes` what it holds
+    (its values, which autograd may save, and what an op makes inside, from its entry in the op table).
     `keep=True` remembers every value computed, for the graph, and which of them were detached."""
 
     def __init__(self, field: str = "loss", check: bool = False, keep: bool = False):
@@ -898,8 +898,13 @@ class Evaluator:
         self.values: list[torch.Tensor] = []
         self.detached: dict[int, tuple] = {}      # id -> (tensor, its source): values cut from the graph
         self.cuts: list[tuple] = []               # (value computed, detached input, source of that input)
-        self.work = 0
+        self.ops = 0
+        self.unbatched = 0                        # ops torch.func.vmap runs once per point of a batch
+        self.elements = 0
+        self.batched = 0                          # element-operations as a vmap batch weighs them, per point
+        self.flops = 0
         self.bytes = 0
+        self._mine = [0]                          # element-operations of the op being sized, innermost last
 
     def run(self, program: Program, env: dict) -> tuple[torch.Tensor, dict]:
         env = dict(env)
@@ -921,16 +926,24 @@ class Evaluator:
             return tuple(self.calc(x, env) for x in e)
         if t is Seq:
             return [self.calc(x, env) for x in e.items]
+        self._mine.append(0)
         try:
             out = self._calc(e, env)
         except ExplorerError:
             raise
         except TORCH_ERRORS as err:
             raise ExplorerError("op_failed", self.field, op=_describe(e), detail=clean_error(err)) from None
+        finally:
+            mine = self._mine.pop()
         if isinstance(out, torch.Tensor):
             if self.check:
                 self._bound(out, e)
-                self.work += L.OP_COST + out.numel()
+                op = _op_of(e)
+                own = mine + out.numel()
+                self.ops += 1
+                self.unbatched += op is not None and not op.batched
+                self.elements += round(own * (op.weight if op is not None else 1.0))
+                self.batched += round(own * (op.batch_weight or op.weight if op is not None else 1.0))
                 self.bytes += out.numel() * out.element_size()
             if self.keep:
                 self.values.append(out)
@@ -1004,9 +1017,7 @@ class Evaluator:
         if self.check:
             inputs = (list(first) if op.tensors else [first]) + args[1:] + list(kwargs.values())
             self._read(*inputs)
-            held, work = check_inside(op, self.field, args)
-            self.bytes += held
-            self.work += work
+            self._inside(check_inside(op, self.field, args))
         return self._cut(fn(*args, **kwargs), *(list(first) if op.tensors else [first]), *args[1:],
                          *kwargs.values())
 
@@ -1041,9 +1052,7 @@ class Evaluator:
             return
         sa, sb = tuple(a.shape), tuple(b.shape)
         if op == "@":
-            held, work = check_inside(OPS["matmul"], self.field, (a, b))
-            self.bytes += held
-            self.work += work
+            self._inside(check_inside(OPS["matmul"], self.field, (a, b)))
             return
         try:
             out = tuple(torch.broadcast_shapes(sa, sb))
@@ -1053,7 +1062,12 @@ class Evaluator:
             self.notes.append(("broadcast", dict(op=op, left=sa, right=sb, out=out)))
 
     def _read(self, *inputs):
-        self.work += sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
+        self._mine[-1] += sum(x.numel() for x in inputs if isinstance(x, torch.Tensor))
+
+    def _inside(self, inside):
+        self.bytes += inside.held
+        self._mine[-1] += inside.elements
+        self.flops += inside.flops
 
     def _bound(self, t, e):
         n = t.numel() or max(t.shape, default=0)
@@ -1061,6 +1075,20 @@ class Evaluator:
             raise ExplorerError("too_many_elements", self.field, what=_describe(e), count=n, limit=L.MAX_INTERMEDIATE)
         if t.dim() > L.MAX_DIMS:
             raise ExplorerError("too_many_dims", self.field, what=_describe(e), count=t.dim(), limit=L.MAX_DIMS)
+
+
+def _op_of(e):
+    """The op table's row for this node, where it has one (for its cost)."""
+    t = type(e)
+    if t is BinOp:
+        return OPS.get("matmul" if e.op == "@" else e.op)
+    if t is Call:
+        return OPS.get(e.func.split(".")[1])
+    if t is Method:
+        return OPS.get(e.name)
+    if t is Apply and isinstance(e.module, LossModule):
+        return OPS.get(CLASSES[e.module.cls])
+    return None
 
 
 def _class_targets(name, z, y) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -33,7 +33,7 @@ class Op:
     spell: str = "tm"                 # t: torch.name(x, ...), f: F.name(x, ...), m: x.name(...)
     arity: tuple = (0, 0)             # positional arguments after the first
     keywords: tuple = ()
-    inside: Callable | None = None    # (field, args) -> (elements made inside, element-ops), before the op runs
+    inside: Callable | None = None    # (field, args) -> Inside: what it makes and does inside, before the op runs
     rules: dict = field(default_factory=dict)   # grad_fn class name -> (en, zh)
     examples: tuple = ()              # loss texts over w (2, 3), v (3,), x (3, 2), u (2, 3): for the tests
     sizes: bool = False               # takes sizes, also as one tuple: reshape((2, 3))
@@ -44,18 +44,31 @@ class Op:
                                                   # out: "matmul", "mse", "broadcast", "softmax", "log_softmax"
     kink: tuple | None = None         # (at, (en, zh)): at(args, kwargs) -> mask of input elements sitting exactly
                                       # on a corner of the op, and which subgradient PyTorch picks there
+    weight: float = 1.0               # cost of one of its elements, forward and backward, against an addition's
+                                      # (measured: `python -m bench calibrate`; exp 2, sin 3, bce 16)
+    batched: bool = True              # torch.func.vmap has a batching rule for it; else the landscape's batch
+                                      # runs it once per point
+    batch_weight: float | None = None  # its weight inside a vmap batch, where that differs (softmax over short
+                                       # rows, small matrix products: far slower batched than alone)
+
+
+class Inside(NamedTuple):
+    """What an op does beyond reading its inputs and writing its output, for the dry run's sizing."""
+    held: int = 0          # elements it makes inside (refused beyond MAX_INTERMEDIATE x 2)
+    elements: int = 0      # element-operations on them
+    flops: int = 0         # multiply-adds of a matrix product (BLAS: far cheaper than an element-operation)
 
 
 def _like_input(field, args):
     """Softmax, cumsum, std and friends keep a temporary the size of their input."""
     n = args[0].numel() if isinstance(args[0], torch.Tensor) else 0
-    return n, 2 * n
+    return Inside(n, 2 * n)
 
 
-def size_matmul(field, sa, sb):
+def size_matmul(field, sa, sb) -> Inside:
     """What `a @ b` does inside: batch dimensions are broadcast by copying each operand to the full
     batch (a (316,1,1,316) @ (1,316,316,1) product makes two 31-million-element copies to return
-    100,000 numbers), then batch × n × k × m multiply-adds. Returns (elements held, element-ops)."""
+    100,000 numbers), then batch × n × k × m multiply-adds."""
     try:
         batch = tuple(torch.broadcast_shapes(sa[:-2], sb[:-2]))
     except RuntimeError:
@@ -74,10 +87,7 @@ def size_matmul(field, sa, sb):
                                              f"{list(batch)})")),
                                     count=copied, limit=L.MAX_INTERMEDIATE)
             held += 2 * copied            # the copy, and its gradient in backward
-    return held, count * n * k * m // MATMUL_SPEEDUP
-
-
-MATMUL_SPEEDUP = 8    # a multiply-add inside BLAS costs about an eighth of an elementwise op's element
+    return Inside(held, held, count * n * k * m)
 
 
 def _matmul(field, args):
@@ -91,11 +101,37 @@ def _matmul(field, args):
 
 
 def _products(field, args):
-    """mm, bmm, dot, F.linear: multiply-adds, no copies."""
+    """mm, bmm, dot, mv: every output element is a dot product over the shared dimension, so the
+    multiply-adds are the output's size times that dimension (the same count `@` is charged)."""
     a, b = (x for x in args[:2])
     if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.dim() == 0 or b.dim() == 0:
-        return 0, 0
-    return 0, a.numel() * (b.shape[0] if b.dim() > 1 else 1) // MATMUL_SPEEDUP + b.numel()
+        return Inside()
+    inner = a.shape[-1]
+    rows = a.numel() // max(1, inner)
+    cols = b.shape[-1] if b.dim() > 1 else 1
+    return Inside(flops=rows * inner * cols)
+
+
+def _linear(field, args):
+    """F.linear(x, W): x (..., k) times W (m, k) transposed: every row of x meets every row of W."""
+    x, w = args[0], args[1] if len(args) > 1 else None
+    if not (isinstance(x, torch.Tensor) and isinstance(w, torch.Tensor)) or x.dim() == 0:
+        return Inside()
+    return Inside(flops=x.numel() * (w.shape[0] if w.dim() > 1 else 1))
+
+
+def _pairwise(field, args):
+    """An op of two tensors that broadcasts them before reducing (kl_div): the broadcast temporaries
+    are made inside even when the result is one number ((1, N) against (N, 1) builds N × N)."""
+    tensors = [x for x in args[:2] if isinstance(x, torch.Tensor)]
+    if len(tensors) < 2:
+        return Inside()
+    try:
+        n = math.prod(torch.broadcast_shapes(*(t.shape for t in tensors)))
+    except RuntimeError:
+        raise ExplorerError("shape_mismatch", field, op="kl_div", left=tuple(tensors[0].shape),
+                            right=tuple(tensors[1].shape)) from None
+    return Inside(3 * n, 6 * n)
 
 
 def _grad_input(args):
@@ -221,21 +257,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
                                           "这里两者一致。")),
        rules={"AbsBackward0": ("d |x|/dx = sign(x).", "d |x|/dx = sign(x)。")},
        examples=("torch.abs(w - 0.3).sum()", "(w - 0.3).abs().sum()")),
-    Op("exp", bare=True, rules={"ExpBackward0": ("d eˣ/dx = eˣ.", "d eˣ/dx = eˣ。")}, examples=("torch.exp(w).sum()",)),
-    Op("log", bare=True, rules={"LogBackward0": ("d ln(x)/dx = 1/x.", "d ln(x)/dx = 1/x。")},
+    Op("exp", weight=2, bare=True, rules={"ExpBackward0": ("d eˣ/dx = eˣ.", "d eˣ/dx = eˣ。")}, examples=("torch.exp(w).sum()",)),
+    Op("log", weight=2, bare=True, rules={"LogBackward0": ("d ln(x)/dx = 1/x.", "d ln(x)/dx = 1/x。")},
        examples=("torch.log(w * w + 1).sum()",)),
-    Op("log1p", rules={"Log1PBackward0": ("d ln(1 + x)/dx = 1/(1 + x).", "d ln(1 + x)/dx = 1/(1 + x)。")},
+    Op("log1p", weight=2, rules={"Log1PBackward0": ("d ln(1 + x)/dx = 1/(1 + x).", "d ln(1 + x)/dx = 1/(1 + x)。")},
        examples=("torch.log1p(w * w).sum()", "(w * w).log1p().sum()")),
-    Op("sqrt", bare=True, rules={"SqrtBackward0": ("d √x/dx = 1/(2√x).", "d √x/dx = 1/(2√x)。")},
+    Op("sqrt", weight=2, bare=True, rules={"SqrtBackward0": ("d √x/dx = 1/(2√x).", "d √x/dx = 1/(2√x)。")},
        examples=("torch.sqrt(w * w + 1).sum()",)),
     Op("square", bare=True, rules=_POW, examples=("torch.square(w).sum()",)),
-    Op("pow", arity=(1, 1), rules=_POW, examples=("w.pow(3).sum()", "torch.pow(w, 2).sum()")),
+    Op("pow", weight=3, arity=(1, 1), rules=_POW, examples=("w.pow(3).sum()", "torch.pow(w, 2).sum()")),
     Op("neg", rules={"NegBackward0": ("d(-x)/dx = -1.", "d(-x)/dx = -1。")}, examples=("w.neg().sum()",)),
-    Op("sin", bare=True, rules={"SinBackward0": ("d sin(x)/dx = cos(x).", "d sin(x)/dx = cos(x)。")},
+    Op("sin", weight=3, bare=True, rules={"SinBackward0": ("d sin(x)/dx = cos(x).", "d sin(x)/dx = cos(x)。")},
        examples=("torch.sin(w).sum()", "w.sin().sum()")),
-    Op("cos", bare=True, rules={"CosBackward0": ("d cos(x)/dx = -sin(x).", "d cos(x)/dx = -sin(x)。")},
+    Op("cos", weight=3, bare=True, rules={"CosBackward0": ("d cos(x)/dx = -sin(x).", "d cos(x)/dx = -sin(x)。")},
        examples=("torch.cos(w).sum()",)),
-    Op("tanh", spell="tfm", bare=True, rules={"TanhBackward0": ("d tanh(x)/dx = 1 - tanh²(x).", "d tanh(x)/dx = 1 - tanh²(x)。")},
+    Op("tanh", weight=3, spell="tfm", bare=True, rules={"TanhBackward0": ("d tanh(x)/dx = 1 - tanh²(x).", "d tanh(x)/dx = 1 - tanh²(x)。")},
        examples=("torch.tanh(w).sum()", "F.tanh(w).sum()")),
     Op("sigmoid", spell="tfm", bare=True,
        rules={"SigmoidBackward0": ("dσ(x)/dx = σ(x)·(1 - σ(x)).", "dσ(x)/dx = σ(x)·(1 - σ(x))。")},
@@ -253,21 +289,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rules={"LeakyReluBackward0": ("1 where x > 0, else negative_slope (0.01 unless given).",
                                      "x > 0 处为 1,否则为 negative_slope(默认 0.01)。")},
        examples=("F.leaky_relu(w - 0.3).sum()", "F.leaky_relu(w - 0.3, negative_slope=0.2).sum()")),
-    Op("gelu", spell="f", keywords=("approximate",),
+    Op("gelu", weight=4, spell="f", keywords=("approximate",),
        rules={"GeluBackward0": ("gelu(x) = x·Φ(x), so d/dx = Φ(x) + x·φ(x) (Φ, φ: the normal distribution's "
                                 "CDF and density).", "gelu(x) = x·Φ(x),所以 d/dx = Φ(x) + x·φ(x)(Φ、φ:正态分布的分布函数和密度)。")},
        examples=("F.gelu(w).sum()", "F.gelu(w, approximate='tanh').sum()")),
-    Op("softplus", spell="f", keywords=("beta", "threshold"),
+    Op("softplus", weight=3, spell="f", keywords=("beta", "threshold"),
        rules={"SoftplusBackward0": ("softplus(x) = ln(1 + e^(βx))/β, so d/dx = σ(βx).",
                                     "softplus(x) = ln(1 + e^(βx))/β,所以 d/dx = σ(βx)。")},
        examples=("F.softplus(w).sum()", "F.softplus(w, beta=2).sum()")),
     Op("elu", spell="f", keywords=("alpha",),
        rules={"EluBackward0": ("1 where x > 0, else α·eˣ.", "x > 0 处为 1,否则为 α·eˣ。")},
        examples=("F.elu(w - 0.3).sum()", "F.elu(w - 0.3, alpha=0.5).sum()")),
-    Op("silu", spell="f", rules={"SiluBackward0": ("silu(x) = x·σ(x), so d/dx = σ(x)·(1 + x·(1 - σ(x))).",
+    Op("silu", weight=2, spell="f", rules={"SiluBackward0": ("silu(x) = x·σ(x), so d/dx = σ(x)·(1 + x·(1 - σ(x))).",
                                                    "silu(x) = x·σ(x),所以 d/dx = σ(x)·(1 + x·(1 - σ(x)))。")},
        examples=("F.silu(w).sum()",)),
-    Op("clamp", arity=(0, 2), keywords=("min", "max"), bare=True, rules=_CLAMP, kink=(_at_bounds, _BOUNDS),
+    Op("clamp", weight=4, arity=(0, 2), keywords=("min", "max"), bare=True, rules=_CLAMP, kink=(_at_bounds, _BOUNDS),
        examples=("torch.clamp(w, -0.5, 0.5).sum()", "w.clamp(min=0.2).sum()", "w.clamp(max=0.4).sum()",
                  "torch.clamp(w, min=v.sum(), max=1).sum()", "torch.clamp(w, min=u).sum()")),
     Op("maximum", arity=(1, 1), kink=(_at_equal, _EQUAL),
@@ -294,39 +330,39 @@ OPS: dict[str, Op] = {op.name: op for op in [
                                 "d(mean x)/dxᵢ = 1/N:每个元素分到相同的一份。"),
               "MeanBackward1": ("d(mean x)/dxᵢ = 1/N along the averaged dimension.", "沿求平均的维度 d(mean x)/dxᵢ = 1/N。")},
        examples=("torch.mean(w) + w.mean(dim=1).sum()",)),
-    Op("prod", arity=(0, 1), keywords=("dim", "keepdim"), inside=_like_input,
+    Op("prod", weight=2, arity=(0, 1), keywords=("dim", "keepdim"), inside=_like_input,
        rules={"ProdBackward0": ("d(prod x)/dxᵢ = the product of all the other elements.",
                                 "d(prod x)/dxᵢ = 其余所有元素的乘积。"),
               "ProdBackward1": ("Along dim: d(prod x)/dxᵢ = the product of the other elements of its slice.",
                                 "沿 dim:d(prod x)/dxᵢ = 同一段中其余元素的乘积。")},
        examples=("w.prod()", "torch.prod(w, dim=1).sum()")),
-    Op("max", arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
+    Op("max", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
        examples=("w.max()", "torch.max(w, dim=1).values.sum()", "w.max(0).values.sum()",
                  "torch.max(w, u).sum()")),
-    Op("min", arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
+    Op("min", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
        examples=("w.min()", "torch.min(w, dim=0).values.sum()")),
-    Op("amax", arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(True), _TIES),
+    Op("amax", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(True), _TIES),
        rules={"AmaxBackward0": ("The gradient goes to the largest element(s), shared equally among ties; "
                                 "the others get 0.", "梯度给最大的元素(并列时平分),其余得到 0。")},
        examples=("w.amax(dim=1).sum()", "torch.amax(w)")),
-    Op("amin", arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(False), _TIES),
+    Op("amin", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(False), _TIES),
        rules={"AminBackward0": ("The gradient goes to the smallest element(s), shared equally among ties; "
                                 "the others get 0.", "梯度给最小的元素(并列时平分),其余得到 0。")},
        examples=("w.amin(dim=1).sum()",)),
-    Op("std", arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
+    Op("std", weight=2, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
        rules={"StdBackward0": ("d std/dxᵢ = (xᵢ - mean) / ((N - correction)·std).",
                                "d std/dxᵢ = (xᵢ - mean) / ((N - correction)·std)。")},
        examples=("w.std()", "torch.std(w, dim=1).sum()", "w.std(correction=0)")),
-    Op("var", arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
+    Op("var", weight=3, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
        rules={"VarBackward0": ("d var/dxᵢ = 2·(xᵢ - mean) / (N - correction).",
                                "d var/dxᵢ = 2·(xᵢ - mean) / (N - correction)。")},
        examples=("w.var()", "torch.var(w, dim=0).sum()")),
-    Op("norm", arity=(0, 1), keywords=("dim", "keepdim", "p"), inside=_like_input, rules=_NORM,
+    Op("norm", weight=2, arity=(0, 1), keywords=("dim", "keepdim", "p"), inside=_like_input, rules=_NORM,
        examples=("w.norm()", "torch.norm(w, dim=1).sum()", "w.norm(p=1)")),
-    Op("logsumexp", arity=(0, 1), keywords=("dim", "keepdim"), inside=_like_input,
+    Op("logsumexp", weight=4, arity=(0, 1), keywords=("dim", "keepdim"), inside=_like_input,
        rules={"LogsumexpBackward0": ("d logsumexp(x)/dxᵢ = softmax(x)ᵢ.", "d logsumexp(x)/dxᵢ = softmax(x)ᵢ。")},
        examples=("torch.logsumexp(w, dim=1).sum()", "w.logsumexp(0).sum()")),
-    Op("cumsum", arity=(0, 1), keywords=("dim",), inside=_like_input,
+    Op("cumsum", weight=3, arity=(0, 1), keywords=("dim",), inside=_like_input,
        rules={"CumsumBackward0": ("Each xᵢ is in every later partial sum, so it gets the sum of the arriving "
                                   "gradients from position i on (a cumulative sum in reverse).",
                                   "每个 xᵢ 出现在它之后的所有部分和里,所以得到从位置 i 起传来梯度之和(反向累加)。")},
@@ -361,13 +397,13 @@ OPS: dict[str, Op] = {op.name: op for op in [
                                  "gradient back.", "stack 沿新维度叠放输入:每个输入取回梯度中属于自己的那一片。")},
        examples=("(torch.stack([w, u]) ** 2).sum()", "torch.stack([w, u], dim=2).sum()")),
     # losses beyond the seven of the first version
-    Op("nll_loss", spell="f", arity=(1, 1), keywords=("reduction",),
+    Op("nll_loss", weight=2, spell="f", arity=(1, 1), keywords=("reduction",),
        rules={"NllLossBackward0": ("nll picks -log p of the target class: gradient -1/N there, 0 elsewhere.",
                                    "nll 取目标类别的 -log p:该处梯度为 -1/N,其余为 0。")},
        examples=("F.nll_loss(F.log_softmax(w, dim=1), torch.tensor([0, 2]))",
                  "torch.nn.NLLLoss()(torch.log_softmax(w, dim=1), torch.tensor([2, 0]))",
                  "F.nll_loss(torch.log_softmax(w, dim=1), torch.tensor([1, 1]), reduction='sum')")),
-    Op("kl_div", spell="f", arity=(1, 1), keywords=("reduction", "log_target"),
+    Op("kl_div", weight=5, batched=False, spell="f", arity=(1, 1), keywords=("reduction", "log_target"), inside=_pairwise,
        choices={"reduction": ("mean", "sum", "none", "batchmean")},
        rules={"KlDivBackward0": ("kl_div(input, target) = target·(ln target - input): d/d input = -target "
                                  "(divided by N for 'mean', by the batch size for 'batchmean').",
@@ -380,21 +416,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
                  "torch.nn.KLDivLoss(reduction='batchmean')(F.log_softmax(w, dim=1), torch.softmax(u, dim=1))")),
     Op("detach", spell="m", examples=("(w - w.detach()).sum()", "(w * w.detach()).sum()")),
     # linear algebra and nn
-    Op("matmul", arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL, worked={"MmBackward0": "matmul"},
+    Op("matmul", batch_weight=25, arity=(1, 1), inside=_matmul, bare=True, rules=_MATMUL, worked={"MmBackward0": "matmul"},
        examples=("torch.matmul(w, x).sum()", "w.matmul(v).sum()", "(u @ w.transpose(0, 1)).sum()")),
-    Op("mm", arity=(1, 1), inside=_products, rules=_MATMUL, worked={"MmBackward0": "matmul"}, examples=("torch.mm(w, x).sum()", "w.mm(x).sum()")),
-    Op("dot", arity=(1, 1), inside=_products, rules=_MATMUL, examples=("torch.dot(v, v)", "v.dot(v * 2)")),
-    Op("bmm", arity=(1, 1), inside=_products, rules=_MATMUL,
+    Op("mm", batch_weight=25, arity=(1, 1), inside=_products, rules=_MATMUL, worked={"MmBackward0": "matmul"}, examples=("torch.mm(w, x).sum()", "w.mm(x).sum()")),
+    Op("dot", batch_weight=25, arity=(1, 1), inside=_products, rules=_MATMUL, examples=("torch.dot(v, v)", "v.dot(v * 2)")),
+    Op("bmm", batch_weight=25, arity=(1, 1), inside=_products, rules=_MATMUL,
        examples=("torch.bmm(w.unsqueeze(0), x.unsqueeze(0)).sum()",)),
-    Op("linear", spell="f", arity=(1, 2), keywords=("bias",), inside=_products, rules=_MATMUL,
+    Op("linear", batch_weight=25, spell="f", arity=(1, 2), keywords=("bias",), inside=_linear, rules=_MATMUL,
        examples=("F.linear(w, x.t()).sum()", "F.linear(w, x.t(), v[:2]).sum()", "F.linear(v, w).sum()")),
-    Op("softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
+    Op("softmax", batch_weight=10, weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
        worked={"SoftmaxBackward0": "softmax"},
        examples=("(torch.softmax(w, dim=1) * u).sum()", "(F.softmax(w, dim=0) * u).sum()", "(w.softmax(1) * u).sum()")),
-    Op("log_softmax", spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
+    Op("log_softmax", batch_weight=10, weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
        worked={"LogSoftmaxBackward0": "log_softmax"},
        examples=("(torch.log_softmax(w, dim=1) * u).sum()", "(F.log_softmax(w, dim=1) * u).sum()")),
-    Op("normalize", spell="f", keywords=("p", "dim", "eps"), inside=_like_input,
+    Op("normalize", weight=4, spell="f", keywords=("p", "dim", "eps"), inside=_like_input,
        rules={"ClampMinBackward0": _CLAMP["ClampMinBackward0"], "DivBackward0":
               ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。"), **_NORM},
        examples=("(F.normalize(w, dim=1) * u).sum()", "(F.normalize(w, p=1, dim=0) * u).sum()")),
@@ -409,15 +445,15 @@ OPS.update({op.name: op for op in [
                              "RsubBackward1": ("d(c - x)/dx = -1.", "d(c - x)/dx = -1。")}),
     Op("*", spell="", rules={"MulBackward0": ("d(a * b)/da = b and d(a * b)/db = a: each input gets the gradient times "
                                               "the other input.", "d(a * b)/da = b,d(a * b)/db = a:每个输入得到「梯度 × 另一个输入」。")}),
-    Op("/", spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
-    Op("**", spell="", rules=_POW),
+    Op("/", weight=2, spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
+    Op("**", weight=3, spell="", rules=_POW),
     Op("[]", spell="", rules=_moves("SelectBackward0", "SliceBackward0")),
     Op("mse_loss", spell="", worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
                                                          "mse = mean((z - y)²),所以 d mse/dz = 2·(z - y)/N。")}),
-    Op("binary_cross_entropy", spell="", rules={"BinaryCrossEntropyBackward0": (
+    Op("binary_cross_entropy", weight=16, spell="", rules={"BinaryCrossEntropyBackward0": (
         "bce = -mean(y·ln p + (1-y)·ln(1-p)), so d bce/dp = (p - y) / (p·(1 - p)) / N.",
         "bce = -mean(y·ln p + (1-y)·ln(1-p)),所以 d bce/dp = (p - y) / (p·(1 - p)) / N。")}),
-    Op("binary_cross_entropy_with_logits", spell="", rules={"BinaryCrossEntropyWithLogitsBackward0": (
+    Op("binary_cross_entropy_with_logits", weight=3, spell="", rules={"BinaryCrossEntropyWithLogitsBackward0": (
         "With logits z: d bce/dz = (σ(z) - y)/N.", "对 logits z:d bce/dz = (σ(z) - y)/N。")}),
     Op("smooth_l1_loss", spell="", rules={"SmoothL1LossBackward0": (
         "d/dz = (z - y)/β where |z - y| < β, else sign(z - y); divided by N.",
@@ -425,7 +461,7 @@ OPS.update({op.name: op for op in [
     Op("huber_loss", spell="", rules={"HuberLossBackward0": (
         "d/dz = (z - y) where |z - y| < δ, else δ·sign(z - y); divided by N.",
         "|z - y| < δ 时 d/dz = z - y,否则为 δ·sign(z - y);再除以 N。")}),
-    Op("cross_entropy", spell="", rules={**_LOG_SOFTMAX, "NllLossBackward0": (
+    Op("cross_entropy", batch_weight=10, weight=2, spell="", rules={**_LOG_SOFTMAX, "NllLossBackward0": (
         "nll picks -log p of the target class: gradient -1/N there, 0 elsewhere.",
         "nll 取目标类别的 -log p:该处梯度为 -1/N,其余为 0。")}),
 ]})
@@ -457,12 +493,12 @@ def worked() -> dict[str, str]:
 KINKS = {n: op.kink for n, op in OPS.items() if op.kink}
 
 
-def check_inside(op: Op, field: str, args) -> tuple[int, int]:
-    """(bytes, element-ops) the op needs inside, refused by name beyond MAX_INTERMEDIATE."""
+def check_inside(op: Op, field: str, args) -> Inside:
+    """What the op does inside (held in bytes), refused by name beyond MAX_INTERMEDIATE."""
     if op.inside is None:
-        return 0, 0
-    held, work = op.inside(field, args)
-    if held > L.MAX_INTERMEDIATE * 2:
+        return Inside()
+    inside = op.inside(field, args)
+    if inside.held > L.MAX_INTERMEDIATE * 2:
         raise ExplorerError("too_many_elements", field, what=Bi((f"'{op.name}' inside", f"'{op.name}' 内部")),
-                            count=held, limit=L.MAX_INTERMEDIATE)
-    return 4 * held, work
+                            count=inside.held, limit=L.MAX_INTERMEDIATE)
+    return inside._replace(held=4 * inside.held)

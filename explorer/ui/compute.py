@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import NamedTuple
 
 import explorer
-from explorer import pool, render
+from explorer import budget, pool, render
 from explorer.explain import explain_step, worked_numbers
 from explorer.experiment import Experiment
 from explorer.gradcheck import Report
@@ -24,6 +25,7 @@ MB = 2**20
 RUNS = Store(160 * MB)      # a run's history is at most 40 MB (limits.MAX_HISTORY); most are kilobytes
 GRAPHS = Store(64 * MB)     # traced graphs keep big tensors as previews: tens of kilobytes each
 VIEWS = Store(64 * MB)      # DOT, explanations, figure JSON, log rows, scripts
+LANDSCAPES = Store(32 * MB)  # the grids behind the landscape figures (one per language and size reuses it)
 
 LOG_ROWS = 50               # epochs the log table shows at once, around the one shown (the CSV has all)
 LOG_CELLS = 40_000          # numbers the log table shows at once (big tensors get fewer epochs)
@@ -38,7 +40,9 @@ def train(exp: Experiment) -> explorer.Run:
 
 
 def graph_of(run: explorer.Run, epoch: int) -> explorer.Graph:
-    return GRAPHS.get((run.experiment, epoch), lambda: run.trace(epoch))
+    """Epoch `epoch`'s graph, traced in a worker (a bounded, stoppable task), once per (experiment, epoch)."""
+    run.check_epoch(epoch)
+    return GRAPHS.get((run.experiment, epoch), lambda: pool.call("trace", run, epoch))
 
 
 def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str,
@@ -62,7 +66,13 @@ def explanation(run: explorer.Run, epoch: int, step: int, lang: str, worked: boo
         graph = graph_of(run, epoch)
         node = graph.step(step) if step else None
         leaf = node is not None and node.kind == "leaf"
-        return explain_step(graph, step, lang=lang, check=gradcheck(run, epoch) if leaf else None, worked=worked)
+        check = None
+        if leaf:
+            try:
+                check = gradcheck(run, epoch)
+            except explorer.ExplorerError:      # stopped: the step is explained without the estimate
+                pass
+        return explain_step(graph, step, lang=lang, check=check, worked=worked)
     return VIEWS.get(("explain", run.experiment, epoch, step, lang, worked), make)
 
 
@@ -73,8 +83,9 @@ def worked(run: explorer.Run, epoch: int, step: int, lang: str) -> str:
 
 def gradcheck(run: explorer.Run, epoch: int) -> Report:
     """Autograd's gradient beside float64 central differences, and any kinks; two forward passes per
-    checked element, bounded by limits.MAX_CHECK_WORK and computed once per (experiment, epoch)."""
-    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: explorer.gradcheck_report(run, epoch))
+    checked element, as many elements as the check's share of the page's budget pays for, computed in a
+    worker once per (experiment, epoch)."""
+    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: pool.call("gradcheck", run, epoch))
 
 
 def image(dot: str, fmt: str) -> bytes:
@@ -91,11 +102,18 @@ def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bo
     return render.mark(spec, epoch, float(h.losses[epoch - 1]) if which == "loss" and len(h) else None)
 
 
+def landscape_grid(run: explorer.Run, epoch: int, directions: str = "moved") -> explorer.Landscape:
+    """The loss over the weights at `epoch`, computed in a worker once per (experiment, epoch, slice)."""
+    return LANDSCAPES.get((run.experiment, epoch, directions),
+                          lambda: pool.call("landscape", run, epoch, directions=directions))
+
+
 def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str, directions: str = "moved") -> str:
     """Plotly JSON of the loss landscape at `epoch` (the slice's other weights are that epoch's)."""
-    return VIEWS.get(("landscape", run.experiment, epoch, projection, lang, directions),
-                     lambda: render.landscape_json(explorer.landscape(run, epoch, directions=directions),
-                                                   run.history.losses.tolist(), epoch, projection=projection, lang=lang))
+    def make():
+        land = landscape_grid(run, epoch, directions)
+        return render.landscape_json(land, run.history.losses.tolist(), epoch, projection=projection, lang=lang)
+    return VIEWS.get(("landscape", run.experiment, epoch, projection, lang, directions), make)
 
 
 def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> list[tuple]:
@@ -107,23 +125,37 @@ def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> 
     return out
 
 
-def race_runs(exp: Experiment, optimizers: tuple, lr2: float | None) -> tuple[list, explorer.ExplorerError | None]:
-    """([(optimizer, lr2 or None, Run)], why the second learning rate's runs are missing or None).
+class Race(NamedTuple):
+    runs: list                                  # (optimizer, second lr or None, Run), in racer order
+    error: explorer.ExplorerError | None        # why the second learning rate's runs are missing
+    left_out: list                              # (optimizer, second lr or None): over the race's budget
+    each: float = 0.0                           # seconds one left-out racer would train, estimated
+
+
+def race_runs(exp: Experiment, optimizers: tuple, lr2: float | None) -> Race:
+    """The racers that fit the race's share of the page's budget, trained.
 
     Every racer is `train`ed: the shared, bounded RUNS store and the worker pool, so a race is cached
-    and shared like any run, and the gradient-descent racer is the page's own run when the page runs gd.
-    A bad second learning rate is validated by `plan` like the main one and explained, never raised."""
-    runs, error = [], None
+    and shared like any run, and the racer that is the page's own experiment costs the race nothing.
+    Racers are taken in order (the chosen optimizers at the page's learning rate, then at the second)
+    while their estimated training fits; the rest are named, not run. A bad second learning rate is
+    validated by `plan` like the main one and explained, never raised."""
+    runs, error, costs = [], None, []
     for opt, lr, e in racer_experiments(exp, optimizers, lr2):
-        if lr is not None and error is not None:
-            continue
         try:
-            runs.append((opt, lr, train(e)))
+            p = explorer.plan(e)
         except explorer.ExplorerError as err:
             if lr is None:
                 raise
             error = err
-    return runs, error
+            continue
+        ns = 0.0 if e == exp else budget.train_ns(p.cost, opt, e.epochs)
+        costs.append(((opt, lr, e), ns))
+    fit, out = budget.racers_that_fit(costs)
+    for opt, lr, e in fit:
+        runs.append((opt, lr, train(e)))
+    each = max((ns for r, ns in costs if r in out), default=0.0) / budget.NS
+    return Race(runs, error, [(opt, lr) for opt, lr, _ in out], each)
 
 
 def _racers(runs: list) -> list:
@@ -144,7 +176,8 @@ def race_landscape(run: explorer.Run, runs: list, epoch: int, projection: bool, 
            projection, lang, directions)
 
     def make():
-        land = explorer.landscape(run, epoch, directions=directions, others=[r for _, _, r in runs])
+        others = [r for _, _, r in runs]
+        land = pool.call("landscape", run, epoch, directions=directions, others=others)
         return render.race_landscape_json(land, _racers(runs), epoch, projection=projection, lang=lang)
     return VIEWS.get(key, make)
 

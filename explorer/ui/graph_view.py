@@ -12,9 +12,10 @@ from functools import partial
 import streamlit as st
 
 import explorer
+from explorer import ExplorerError
 
-from . import browser, compute, state
-from .text import preset_note, t
+from . import browser, compute, runtime, state
+from .text import plain, preset_note, t
 
 log = logging.getLogger(__name__)
 GRADCHECK_ROWS = 8      # rows of the gradient-check table visible at once; it scrolls for more
@@ -22,11 +23,15 @@ ss = st.session_state
 
 
 @st.fragment
+@runtime.guarded
 def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     """Step controls, the graph at that step, and what autograd did there, in words."""
     exp = run.experiment
     try:
         graph = compute.graph_of(run, epoch)
+    except ExplorerError as e:          # stopped: the server is too busy, or the worker ran out of memory
+        st.warning(plain(e.message(lang)), icon=":material/timer:")
+        return
     except Exception:      # noqa: BLE001 - the rest of the page stays useful
         log.exception("tracing failed for %r epoch %d", exp, epoch)
         st.error(t("graph_failed", lang))
@@ -72,6 +77,9 @@ def _gradcheck(run: explorer.Run, epoch: int, lang: str, projection: bool) -> No
     table as Markdown: a dataframe is a canvas whose type no stylesheet can enlarge."""
     try:
         rep = compute.gradcheck(run, epoch)
+    except ExplorerError as e:
+        st.warning(plain(e.message(lang)), icon=":material/timer:")
+        return
     except Exception:      # noqa: BLE001 - the graph above stays useful
         log.exception("gradient check failed for %r epoch %d", run.experiment, epoch)
         st.warning(t("gradcheck_failed", lang))

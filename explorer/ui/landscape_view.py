@@ -4,10 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
+from explorer import ExplorerError
+from explorer import limits as L
 
 from . import compute, state
 from .charts import plotly_json
-from .text import t
+from .text import plain, t
 
 ss = st.session_state
 HEIGHT = 520   # px: the curve, its tangent and the step arrow read from the back of a room
@@ -26,4 +28,20 @@ def directions(run: explorer.Run, lang: str) -> str:
 def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     st.caption(t("landscape_caption", lang))
     dirs = directions(run, lang)
-    plotly_json(compute.landscape(run, epoch, projection, lang, dirs), key="fig_landscape", height=HEIGHT)
+    try:
+        spec = compute.landscape(run, epoch, projection, lang, dirs)
+    except ExplorerError as e:            # nothing to draw, or stopped on a very busy server
+        st.warning(plain(e.message(lang)), icon=":material/landscape:")
+        return
+    plotly_json(spec, key="fig_landscape", height=HEIGHT)
+    coarse(compute.landscape_grid(run, epoch, dirs), lang)
+
+
+def coarse(land: explorer.Landscape, lang: str) -> None:
+    """Say so where the grid is coarser than usual: each point is one forward pass of the loss."""
+    full = explorer.landscape_points(len(land.grid))
+    n = len(land.grid[0])
+    if n < full:
+        shape = " × ".join([str(n)] * len(land.grid))
+        st.caption(t("landscape_coarse", lang, shape=shape, full=" × ".join([str(full)] * len(land.grid)),
+                     limit=f"{L.SHARES['landscape']:g}"))

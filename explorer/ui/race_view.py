@@ -5,6 +5,7 @@ import streamlit as st
 
 import explorer
 from explorer import ExplorerError, render
+from explorer import limits as L
 
 from . import compute, landscape_view, state
 from .charts import plotly_json
@@ -35,13 +36,20 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         return
     try:
         with st.spinner(t("training", lang)):
-            runs, error = compute.race_runs(run.experiment, optimizers, lr2)
+            race = compute.race_runs(run.experiment, optimizers, lr2)
     except ExplorerError as e:          # e.g. a server too busy to finish a racer in time
         st.error(plain(e.message(lang)), icon=":material/error:")
         return
-    if error is not None:
+    runs = race.runs
+    if race.error is not None:
         with right:
-            st.error(plain(error.message(lang)), icon=":material/error:")
+            st.error(plain(race.error.message(lang)), icon=":material/error:")
+    if race.left_out:
+        names = ", ".join(render.racer_name(opt, lr, lang) for opt, lr in race.left_out)
+        st.info(t("race_left_out", lang, names=names, each=f"{race.each:.2g}", limit=f"{L.SHARES['race']:g}"),
+                icon=":material/timer:")
+    if not runs:
+        return
     lead = render.leader([r.history.losses.numpy() for _, _, r in runs], epoch)
     if lead is None:
         st.markdown(t("race_all_diverged", lang, k=epoch))
@@ -53,5 +61,9 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=HEIGHT)
     st.caption(t("race_landscape_caption", lang))
     dirs = landscape_view.directions(run, lang)
-    plotly_json(compute.race_landscape(run, runs, epoch, projection, lang, dirs), key="fig_race_landscape",
-                height=HEIGHT + 60)
+    try:
+        spec = compute.race_landscape(run, runs, epoch, projection, lang, dirs)
+    except ExplorerError as e:
+        st.warning(plain(e.message(lang)), icon=":material/landscape:")
+        return
+    plotly_json(spec, key="fig_race_landscape", height=HEIGHT + 60)

@@ -10,7 +10,8 @@ import streamlit as st
 
 import explorer
 
-from . import code_view, curves_view, graph_view, header, landscape_view, log_view, race_view, state
+from . import (code_view, curves_view, graph_view, header, landscape_view, log_view, race_view, runtime,
+               state)
 from .text import t
 
 
@@ -18,6 +19,7 @@ TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code", "tab_landscape", "tab_
 
 
 @st.fragment
+@runtime.guarded
 def show(run: explorer.Run, lang: str, projection: bool) -> None:
     """Only the open tab is computed and sent: a page that drew all four cost a busy server twice
     as much per rerun (the curves, the log table and the code travel on every rerun otherwise)."""

@@ -13,8 +13,13 @@ import sys
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import torch
+
+from explorer import clock
+
+WAIT_POLL = 0.1             # seconds between a waiter's looks at whether its own caller has gone
 
 
 class Store:
@@ -26,23 +31,36 @@ class Store:
         self._lock = threading.Lock()
 
     def get(self, key, make):
-        """The cached value for `key`, else `make()`'s (errors propagate and are not cached)."""
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit[0]
-            waiting = self._pending.get(key)
-            if waiting is None:
-                self._pending[key] = mine = Future()
-        if waiting is not None:
-            return waiting.result()
+        """The cached value for `key`, else `make()`'s (errors propagate and are not cached).
+
+        The value is made for everyone waiting for it: it is given up (clock.Cancelled) only when every
+        one of them has gone, and a waiter whose maker gave up while it stayed makes it itself."""
+        mine = clock.watcher()
+        while True:
+            with self._lock:
+                hit = self._items.get(key)
+                if hit is not None:
+                    self._items.move_to_end(key)
+                    return hit[0]
+                pending = self._pending.get(key)
+                making = pending is None
+                if making:
+                    self._pending[key] = pending = _Pending()
+                pending.callers.append(mine)
+            if making:
+                break
+            try:
+                return pending.wait(mine)
+            except clock.Cancelled:
+                if mine():
+                    raise
         try:
-            value = make()
+            with clock.caller(cancelled=pending.abandoned):
+                value = make()
         except BaseException as e:
             with self._lock:
                 del self._pending[key]
-            mine.set_exception(e)
+            pending.future.set_exception(e)
             raise
         size = sizeof(value)
         with self._lock:
@@ -53,7 +71,7 @@ class Store:
                 while self.used > self.budget:
                     _, (_, dropped) = self._items.popitem(last=False)
                     self.used -= dropped
-        mine.set_result(value)
+        pending.future.set_result(value)
         return value
 
     def __len__(self):
@@ -63,6 +81,25 @@ class Store:
         with self._lock:
             self._items.clear()
             self.used = 0
+
+
+class _Pending:
+    """A value being made, and whether anyone still wants it."""
+
+    def __init__(self):
+        self.future = Future()
+        self.callers = []           # each caller's clock.watcher()
+
+    def abandoned(self) -> bool:
+        return all(gone() for gone in list(self.callers))
+
+    def wait(self, gone):
+        while True:
+            try:
+                return self.future.result(timeout=WAIT_POLL)
+            except FutureTimeout:
+                if gone():
+                    raise clock.Cancelled() from None
 
 
 def sizeof(obj, seen: set | None = None) -> int:

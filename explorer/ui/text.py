@@ -80,6 +80,10 @@ TEXT: dict[str, tuple[str, str]] = {
                           "损失随权重变化的样子，和训练一样用 float32 计算。一个权重时：虚线切线的斜率就是这一轮的梯度，"
                           "箭头就是这一步 w → w − lr·grad，点线是之前走过的各步。多个权重时：训练路径画在其中两个权重上。"
                           "发散的训练只画到这一轮的这一步，之后的点在图外。"),
+    "landscape_coarse": ("A coarser grid than usual ({shape} points instead of {full}): each point is one forward pass "
+                         "of this loss, and the landscape's share of a page is {limit} s of the server's time.",
+                         "网格比平常粗（{shape} 个点，而不是 {full}）：每个点都要把这个损失前向计算一次，"
+                         "而一个页面留给损失地形的时间是 {limit} 秒。"),
     "dirs": ("Slice through", "切面方向"),
     "dirs_moved": ("two weights that moved most", "移动最多的两个权重"),
     "dirs_random": ("two random filter-normalised directions", "两个按滤波器归一化的随机方向"),
@@ -98,6 +102,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "race_lr": ("Also at learning rate", "再比一个学习率"),
     "race_lr_help": ("Each chosen optimizer runs again at this learning rate, drawn dashed. Empty: off.",
                      "每个选中的优化器再用这个学习率训练一次，画成虚线。留空表示不比。"),
+    "race_left_out": ("Not in the race: {names}. Each would train for about {each} s of the server's time, and the "
+                      "race's share of a page is {limit} s (estimated before anything runs, so every visitor of this "
+                      "link sees the same race). Choose fewer optimizers, or fewer epochs.",
+                      "未参赛：{names}。每个预计要占用服务器约 {each} 秒来训练，而一个页面留给比赛的时间是 {limit} 秒"
+                      "（运行前估算，所以打开这个链接的每个人看到的比赛都一样）。请少选几个优化器，或减少轮次。"),
     "race_none": ("Choose at least one optimizer to race.", "请至少选择一个参赛的优化器。"),
     "race_leader": ("Epoch {k}: **{name}** leads (loss `{loss}`)", "第 {k} 轮：**{name}** 领先（损失 `{loss}`）"),
     "race_tied": ("Epoch {k}: **{name}** leads, tied with {n} more (loss `{loss}`)",
