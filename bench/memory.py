@@ -35,7 +35,7 @@ import json, resource, sys
 import explorer
 from explorer import Experiment, ExplorerError, PRESETS, budget, render, limits as L
 from explorer.experiment import plan
-from explorer.ui import compute
+from explorer import compute
 
 def page(exp):
     run = explorer.run(exp)

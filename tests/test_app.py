@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import PRESETS, run
 from explorer.share import to_query
-from explorer.ui import compute
+from explorer import compute
 
 APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

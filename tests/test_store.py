@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import explorer
-from explorer.ui.store import Store, sizeof
+from explorer.store import Store, sizeof
 
 
 def test_sizeof_counts_tensor_storage_once():

@@ -7,7 +7,8 @@ import streamlit as st
 
 from explorer.experiment import Experiment
 
-from . import compute
+from explorer import compute
+
 from .text import t
 
 

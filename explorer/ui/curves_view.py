@@ -5,7 +5,8 @@ import streamlit as st
 
 import explorer
 
-from . import compute
+from explorer import compute
+
 from .charts import plotly_json
 from .text import t
 

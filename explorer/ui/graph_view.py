@@ -14,7 +14,9 @@ import streamlit as st
 import explorer
 from explorer import ExplorerError
 
-from . import browser, compute, runtime, state
+from explorer import compute
+
+from . import browser, runtime, state
 from .text import plain, preset_note, t
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,9 @@ import explorer
 from explorer import ExplorerError
 from explorer import limits as L
 
-from . import compute, state
+from explorer import compute
+
+from . import state
 from .charts import plotly_json
 from .text import plain, t
 

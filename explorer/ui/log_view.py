@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from . import compute
+from explorer import compute
+
 from .text import t
 
 BEFORE = 2       # epochs above the one shown: its row stays near the top of the table, in view

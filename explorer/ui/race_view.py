@@ -7,7 +7,9 @@ import explorer
 from explorer import ExplorerError, render
 from explorer import limits as L
 
-from . import compute, landscape_view, state
+from explorer import compute
+
+from . import landscape_view, state
 from .charts import plotly_json
 from .text import plain, t
 

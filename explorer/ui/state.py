@@ -16,7 +16,8 @@ import explorer
 from explorer import PRESETS, ExplorerError, share
 from explorer.experiment import Experiment
 
-from . import compute
+from explorer import compute
+
 
 DEFAULT_PRESET = "single_step"
 log = logging.getLogger(__name__)

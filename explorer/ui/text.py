@@ -171,13 +171,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "log_y": ("Log scale", "对数坐标"),
     "no_grads": ("No gradients recorded.", "没有记录到梯度。"),
     # log
-    "col_epoch": ("Epoch", "当前轮次"),
-    "col_tensor": ("Tensor", "张量"),
-    "col_weight": ("Weight", "当前权重"),
-    "col_lr": ("Learning rate", "固定学习率"),
-    "col_grad": ("Gradient", "更新后梯度"),
-    "col_next": ("Next weight", "下一个权重"),
-    "col_loss": ("Loss", "损失"),
     "log_caption": ("One row per epoch{per}, printed at full float32 precision like the course's "
                     "`.tolist()`. ▶ marks the epoch shown above.",
                     "每轮一行{per}，和课程里的 `.tolist()` 一样以 float32 完整精度打印。▶ 标出上面显示的轮次。"),

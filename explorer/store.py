@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 import torch
 
-from explorer import clock
+from . import clock
 
 WAIT_POLL = 0.1             # seconds between a waiter's looks at whether its own caller has gone
 

@@ -1,6 +1,6 @@
 """Everything the page computes, shared by every session and bounded in bytes.
 
-A rerun looks training up once (`train`, in `state.attempt`) and hands the Run to every view;
+Plain Python, no Streamlit. A rerun looks training up once (`train`) and hands the Run to every view;
 each view is then a lookup keyed on (experiment, epoch, ...) in a `Store`. A class of sixty
 students keeps its sixty runs cached together, moving a slider never retrains, and a figure is
 built once per run: the shown epoch is patched into its JSON. Runs are deterministic (decided up
@@ -12,14 +12,16 @@ import csv
 import io
 from typing import NamedTuple
 
-import explorer
-from explorer import budget, pool, render
-from explorer.explain import explain_step, worked_numbers
-from explorer.experiment import Experiment
-from explorer.gradcheck import Report
-
+from . import budget, pool, render
+from .engine import Run
+from .errors import ExplorerError
+from .explain import explain_step, worked_numbers
+from .experiment import Experiment, plan
+from .export import export_script
+from .graph import Graph
+from .gradcheck import Report
+from .landscape import Landscape
 from .store import Store
-from .text import t
 
 MB = 2**20
 RUNS = Store(160 * MB)      # a run's history is at most 40 MB (limits.MAX_HISTORY); most are kilobytes
@@ -31,21 +33,25 @@ LOG_ROWS = 50               # epochs the log table shows at once, around the one
 LOG_CELLS = 40_000          # numbers the log table shows at once (big tensors get fewer epochs)
 CSV_CELLS = 2_000_000       # numbers in the CSV (~40 MB): every epoch of any run a person would read
 LR_NODES = 6                # graphs up to this many nodes are drawn left to right
+# The course's printout, column by column (its Chinese headings are the course's own words).
+LOG_COLUMNS = {"epoch": ("Epoch", "当前轮次"), "tensor": ("Tensor", "张量"), "weight": ("Weight", "当前权重"),
+               "lr": ("Learning rate", "固定学习率"), "grad": ("Gradient", "更新后梯度"),
+               "next": ("Next weight", "下一个权重"), "loss": ("Loss", "损失")}
 
 
-def train(exp: Experiment) -> explorer.Run:
+def train(exp: Experiment) -> Run:
     """Validate and train (in a worker process where there is a spare core); raises ExplorerError
     for bad input, and errors are not cached."""
     return RUNS.get(exp, lambda: pool.run(exp))
 
 
-def graph_of(run: explorer.Run, epoch: int) -> explorer.Graph:
+def graph_of(run: Run, epoch: int) -> Graph:
     """Epoch `epoch`'s graph, traced in a worker (a bounded, stoppable task), once per (experiment, epoch)."""
     run.check_epoch(epoch)
     return GRAPHS.get((run.experiment, epoch), lambda: pool.call("trace", run, epoch))
 
 
-def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str,
+def dot_of(run: Run, epoch: int, step: int | None, projection: bool, lang: str,
            narrow: bool = False) -> str:
     """DOT of the graph at `step`; on a narrow (phone) screen always top to bottom."""
     def make():
@@ -55,13 +61,13 @@ def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, la
     return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow), make)
 
 
-def wide(graph: explorer.Graph) -> bool:
+def wide(graph: Graph) -> bool:
     """Small graphs read best left to right, across the page; bigger ones are drawn top to bottom,
     or they would shrink to unreadable (the course's linear layer is 2000 px wide left to right)."""
     return len(graph.nodes) <= LR_NODES
 
 
-def explanation(run: explorer.Run, epoch: int, step: int, lang: str, worked: bool = True) -> str:
+def explanation(run: Run, epoch: int, step: int, lang: str, worked: bool = True) -> str:
     def make():
         graph = graph_of(run, epoch)
         node = graph.step(step) if step else None
@@ -70,18 +76,18 @@ def explanation(run: explorer.Run, epoch: int, step: int, lang: str, worked: boo
         if leaf:
             try:
                 check = gradcheck(run, epoch)
-            except explorer.ExplorerError:      # stopped: the step is explained without the estimate
+            except ExplorerError:      # stopped: the step is explained without the estimate
                 pass
         return explain_step(graph, step, lang=lang, check=check, worked=worked)
     return VIEWS.get(("explain", run.experiment, epoch, step, lang, worked), make)
 
 
-def worked(run: explorer.Run, epoch: int, step: int, lang: str) -> str:
+def worked(run: Run, epoch: int, step: int, lang: str) -> str:
     return VIEWS.get(("worked", run.experiment, epoch, step, lang),
                      lambda: worked_numbers(graph_of(run, epoch), step, lang=lang))
 
 
-def gradcheck(run: explorer.Run, epoch: int) -> Report:
+def gradcheck(run: Run, epoch: int) -> Report:
     """Autograd's gradient beside float64 central differences, and any kinks; two forward passes per
     checked element, as many elements as the check's share of the page's budget pays for, computed in a
     worker once per (experiment, epoch)."""
@@ -94,7 +100,7 @@ def image(dot: str, fmt: str) -> bytes:
     return VIEWS.get(("image", dot, fmt), lambda: graphviz.Source(dot).pipe(format=fmt))
 
 
-def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bool, lang: str) -> str:
+def curve(run: Run, which: str, epoch: int, log_y: bool, projection: bool, lang: str) -> str:
     """Plotly JSON of the loss ("loss"), weights ("params") or gradients ("grads") with `epoch` marked."""
     h = run.history
     spec = VIEWS.get(("curve", run.experiment, which, log_y, projection, lang),
@@ -102,13 +108,13 @@ def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bo
     return render.mark(spec, epoch, float(h.losses[epoch - 1]) if which == "loss" and len(h) else None)
 
 
-def landscape_grid(run: explorer.Run, epoch: int, directions: str = "moved") -> explorer.Landscape:
+def landscape_grid(run: Run, epoch: int, directions: str = "moved") -> Landscape:
     """The loss over the weights at `epoch`, computed in a worker once per (experiment, epoch, slice)."""
     return LANDSCAPES.get((run.experiment, epoch, directions),
                           lambda: pool.call("landscape", run, epoch, directions=directions))
 
 
-def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str, directions: str = "moved") -> str:
+def landscape(run: Run, epoch: int, projection: bool, lang: str, directions: str = "moved") -> str:
     """Plotly JSON of the loss landscape at `epoch` (the slice's other weights are that epoch's)."""
     def make():
         land = landscape_grid(run, epoch, directions)
@@ -118,7 +124,7 @@ def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str, direct
 
 def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> list[tuple]:
     """(optimizer, second lr or None, experiment) for each racer: each chosen optimizer at the experiment's
-    lr, then each again at `lr2` (as `explorer.compare` builds them: `exp.replace(optimizer=...)`)."""
+    lr, then each again at `lr2` (as `engine.compare` builds them: `exp.replace(optimizer=...)`)."""
     out = [(o, None, exp.replace(optimizer=o)) for o in optimizers]
     if lr2 is not None:
         out += [(o, lr2, exp.replace(optimizer=o, lr=lr2)) for o in optimizers]
@@ -127,7 +133,7 @@ def racer_experiments(exp: Experiment, optimizers: tuple, lr2: float | None) -> 
 
 class Race(NamedTuple):
     runs: list                                  # (optimizer, second lr or None, Run), in racer order
-    error: explorer.ExplorerError | None        # why the second learning rate's runs are missing
+    error: ExplorerError | None        # why the second learning rate's runs are missing
     left_out: list                              # (optimizer, second lr or None): over the race's budget
     each: float = 0.0                           # seconds one left-out racer would train, estimated
 
@@ -143,8 +149,8 @@ def race_runs(exp: Experiment, optimizers: tuple, lr2: float | None) -> Race:
     runs, error, costs = [], None, []
     for opt, lr, e in racer_experiments(exp, optimizers, lr2):
         try:
-            p = explorer.plan(e)
-        except explorer.ExplorerError as err:
+            p = plan(e)
+        except ExplorerError as err:
             if lr is None:
                 raise
             error = err
@@ -169,7 +175,7 @@ def race(runs: list, epoch: int, log_y: bool, projection: bool, lang: str) -> st
     return render.mark(spec, epoch)
 
 
-def race_landscape(run: explorer.Run, runs: list, epoch: int, projection: bool, lang: str,
+def race_landscape(run: Run, runs: list, epoch: int, projection: bool, lang: str,
                    directions: str = "moved") -> str:
     """Plotly JSON of every racer's path on the landscape of the page's own run at `epoch`."""
     key = ("race_landscape", run.experiment, tuple((opt, lr, r.experiment) for opt, lr, r in runs), epoch,
@@ -183,14 +189,14 @@ def race_landscape(run: explorer.Run, runs: list, epoch: int, projection: bool, 
 
 
 def script(exp: Experiment) -> str:
-    return VIEWS.get(("script", exp), lambda: explorer.export_script(exp))
+    return VIEWS.get(("script", exp), lambda: export_script(exp))
 
 
-def log_rows(run: explorer.Run, lang: str, start: int, stop: int) -> tuple[list[str], list[list]]:
+def log_rows(run: Run, lang: str, start: int, stop: int) -> tuple[list[str], list[list]]:
     return VIEWS.get(("log", run.experiment, lang, start, stop), lambda: log_table(run, lang, start, stop))
 
 
-def log_csv(run: explorer.Run, lang: str) -> bytes:
+def log_csv(run: Run, lang: str) -> bytes:
     def make():
         header, rows = log_table(run, lang, 0, log_limits(run)[1])
         out = io.StringIO()
@@ -203,14 +209,14 @@ def log_csv(run: explorer.Run, lang: str) -> bytes:
 
 # ---------------------------------------------------------------- plain logic
 
-def log_limits(run: explorer.Run) -> tuple[int, int]:
+def log_limits(run: Run) -> tuple[int, int]:
     """(epochs the table shows at once, epochs the CSV holds): fewer when the tensors are big."""
     h = run.history
     numbers = 1 + 3 * sum(h.params[n][0].numel() for n in h.names)
     return max(1, min(LOG_ROWS, LOG_CELLS // numbers)), max(1, min(len(h), CSV_CELLS // numbers))
 
 
-def log_table(run: explorer.Run, lang: str, start: int = 0,
+def log_table(run: Run, lang: str, start: int = 0,
               stop: int | None = None) -> tuple[list[str], list[list]]:
     """The course's per-epoch printout as rows: epoch, (tensor,) weight, lr, gradient, next weight, loss.
 
@@ -221,8 +227,8 @@ def log_table(run: explorer.Run, lang: str, start: int = 0,
     h = run.history
     names = h.names
     per_tensor = len(names) > 1
-    header = [t("col_epoch", lang)] + ([t("col_tensor", lang)] if per_tensor else []) + \
-        [t(k, lang) for k in ("col_weight", "col_lr", "col_grad", "col_next", "col_loss")]
+    columns = ["epoch"] + (["tensor"] if per_tensor else []) + ["weight", "lr", "grad", "next", "loss"]
+    header = [LOG_COLUMNS[c][1 if lang == "zh" else 0] for c in columns]
     lr = run.experiment.lr
     stop = len(h) if stop is None else min(stop, len(h))
     rows = []
