@@ -426,6 +426,9 @@ NOTES: dict[str, tuple[str, str]] = {
     "unused_trainable": ("'{name}' is trainable but the loss never uses it: it gets no gradient "
                          "({name}.grad stays None) and is never updated.",
                          "「{name}」是可训练的，但损失没有用到它：它没有梯度（{name}.grad 一直是 None），也不会被更新。"),
+    "unused_trainables": ("{names} are trainable but the loss never uses them: they get no gradient "
+                          "(their .grad stays None) and are never updated.",
+                          "{names}是可训练的，但损失没有用到它们：它们没有梯度（.grad 一直是 None），也不会被更新。"),
     "broadcast": ("'{op}' broadcast shapes {left} and {right} to {out}. torch does this silently: "
                   "check that this is what you mean.",
                   "「{op}」把形状 {left} 和 {right} 广播成了 {out}。torch 会悄悄这样做：请确认这是你想要的。"),

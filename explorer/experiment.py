@@ -47,6 +47,16 @@ class Experiment:
         return replace(self, **changes)
 
 
+def _unused(names) -> list[Note]:
+    """One note for the trainable tensors the loss never uses: four would be four full-width notes."""
+    names = list(names)
+    if len(names) < 2:
+        return [Note("unused_trainable", name=n) for n in names]
+    en = ", ".join(f"'{n}'" for n in names[:-1]) + f" and '{names[-1]}'"
+    zh = "、".join(f"「{n}」" for n in names)
+    return [Note("unused_trainables", names=Bi((en, zh)))]
+
+
 @dataclass(frozen=True)
 class Plan:
     experiment: Experiment
@@ -110,7 +120,7 @@ def plan(exp: Experiment) -> Plan:
     _check_budget(exp, ev, cost)
     dry_notes = ev.notes
     used = program.refs()
-    notes += [Note("unused_trainable", name=n) for n in trainable if n not in used]
+    notes += _unused(n for n in trainable if n not in used)
     for code, details in dry_notes:
         note = Note(code, **details)
         if note not in notes:

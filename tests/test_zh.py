@@ -16,6 +16,7 @@ import explorer
 from explorer import Experiment, ExplorerError, Note
 from explorer import limits as L
 from explorer.errors import FIELD_ZH, MESSAGES, NOTES, field_label
+from explorer.presets import EXAMPLES
 from explorer.ui import text as ui_text
 from hypothesis import HealthCheck, given, settings
 from test_lang import ESCAPES, SMALL, SOUP, _escape_experiment, _loss_exp, _tensor_exp
@@ -239,9 +240,10 @@ def test_every_message_formats_in_chinese_prose():
 
 
 def test_page_texts_use_full_width_punctuation():
-    pairs = list(ui_text.TEXT.values()) + list(ui_text.PRESET_TITLES.values()) + list(ui_text.OPTIMIZER_TITLES.values())
-    pairs += list(ui_text.PRESET_NOTES.values())
-    for _en, zh in ui_text.PRESET_NOTES.values():
+    notes = [ex.note for ex in EXAMPLES.values() if ex.note]
+    pairs = list(ui_text.TEXT.values()) + [ex.title for ex in EXAMPLES.values()] + list(ui_text.OPTIMIZER_TITLES.values())
+    pairs += notes
+    for _en, zh in notes:
         check_zh(zh)
     for _en, zh in pairs:
         assert not HALF_AFTER_CJK.search(zh), zh
