@@ -1,14 +1,17 @@
 """The whole page state as URL query parameters, so a refresh or a copied link loses nothing.
 
 Only what differs from the chosen preset is written, which keeps a link to a lightly edited
-example short. Reading never raises: a malformed parameter falls back to the preset's value
-and the app then validates the experiment like anything the student typed.
+example short, and only view settings that differ from their defaults. Reading never raises: a
+malformed parameter falls back to the preset's value (or the view's default) and the app then
+validates the experiment like anything the student typed.
 """
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, NamedTuple
 
 from .experiment import OPTIMIZERS, Experiment
 from .presets import PRESETS
@@ -19,7 +22,6 @@ LANGS = ("en", "zh")
 # random tensors are drawn from one generator in row order).
 FIELDS = {"tensors": "t", "trainable": "tr", "loss": "loss", "lr": "lr", "epochs": "epochs",
           "optimizer": "opt", "zero_grad": "zg", "seed": "seed"}
-
 
 
 def racers(text: str) -> tuple[str, ...] | None:
@@ -48,20 +50,71 @@ def directions(text: str) -> str | None:
     return text if text in ("moved", "random") else None
 
 
-# view key -> parser; these describe how the page is looked at, not the experiment.
-VIEW = {"epoch": int, "step": int, "tab": int, "hide": str, "proj": bool, "log": bool,
-        "race": racers, "race_lr": number, "dirs": directions}
-
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# Links made before tabs had names numbered them, in this order.
+NUMBERED_TABS = ("graph", "curves", "log", "code", "landscape", "race")
 
 
-def to_query(exp: Experiment, lang: str = "en", preset: str | None = None, **view) -> dict[str, str]:
-    """Query parameters for `exp`: `lang`, `preset`, the fields that differ from it, then `view`.
+def tab_name(text: str) -> str | None:
+    """`tab=landscape`, or an old link's `tab=4`. Any short lowercase name reads: the page knows its tabs
+    and opens the first one for a name it does not know."""
+    text = text.strip().lower()
+    if text.isdigit():
+        i = int(text[:3])
+        return NUMBERED_TABS[i] if i < len(NUMBERED_TABS) else None
+    return text if 0 < len(text) <= 20 and text.replace("_", "").isalpha() and text.isascii() else None
 
-    Without a preset the tensors and every field that differs from `Experiment()`'s defaults
-    are written. View values that are None or False are left out (they are the defaults).
-    """
-    q = {"lang": lang if lang in LANGS else "en"}
+
+def flag(text: str) -> bool | None:
+    return _parse(bool, text)
+
+
+def integer(text: str) -> int | None:
+    return _parse(int, text)
+
+
+def lang_code(text: str) -> str | None:
+    return text if text in LANGS else None
+
+
+class Param(NamedTuple):
+    read: Callable[[str], Any]          # URL text -> value, None when the text cannot be one
+    write: Callable[[Any], str]
+
+
+def param(default, read, write=str):
+    """A view field: its default (never written to the URL) and how it reads from and writes to the URL."""
+    return field(default=default, metadata={"url": Param(read, write)})
+
+
+@dataclass(frozen=True)
+class View:
+    """How the page shows its experiment: everything in the URL that is not the experiment.
+
+    A new view setting (say `predict=1`) is one field here, with its default and its URL form."""
+    lang: str = param("en", lang_code)
+    epoch: int = param(1, integer)
+    step: int | None = param(None, integer)            # None: the last step, every gradient filled in
+    tab: str = param("graph", tab_name)
+    hide: bool = param(False, lambda s: True if s == "inputs" else None, lambda v: "inputs")
+    proj: bool = param(False, flag, lambda v: "1")
+    log: bool = param(False, flag, lambda v: "1")
+    race: tuple = param(OPTIMIZERS, racers, lambda v: ",".join(v) or "none")
+    race_lr: float | None = param(None, number, repr)
+    dirs: str = param("moved", directions)
+
+    def replace(self, **changes) -> "View":
+        return replace(self, **changes)
+
+
+VIEW_PARAMS = {f.name: (f.default, f.metadata["url"]) for f in fields(View)}
+
+
+def write(exp: Experiment, preset: str | None, view: View) -> dict[str, str]:
+    """Query parameters for `exp` seen through `view`: `lang`, `preset`, the fields that differ from the
+    preset, then the view settings that differ from their defaults.
+
+    Without a preset the tensors and every field that differs from `Experiment()`'s defaults are written."""
+    q = {"lang": view.lang if view.lang in LANGS else "en"}
     base = PRESETS.get(preset) if preset else None
     if base is not None:
         q["preset"] = preset
@@ -70,24 +123,29 @@ def to_query(exp: Experiment, lang: str = "en", preset: str | None = None, **vie
         value = getattr(exp, attr)
         if value != getattr(default, attr) or (base is None and attr == "tensors"):
             q[key] = _encode(attr, value)
-    for key, value in view.items():
-        if value is None or value is False:
-            continue
-        q[key] = "1" if value is True else str(value)
+    for name, (default_value, url) in VIEW_PARAMS.items():
+        value = getattr(view, name)
+        if name != "lang" and value != default_value:
+            q[name] = url.write(value)
     return q
 
 
-def from_query(params: Mapping[str, str]) -> tuple[Experiment | None, str, str | None, dict]:
-    """(experiment or None, lang, preset or None, view) from query parameters; never raises.
+def to_query(exp: Experiment, lang: str = "en", preset: str | None = None, **view) -> dict[str, str]:
+    """`write` for a link made by hand: `to_query(exp, "zh", "mlp", tab="race")`."""
+    return write(exp, preset, View(lang=lang, **view))
+
+
+def read(params: Mapping[str, str]) -> tuple[Experiment | None, str | None, View]:
+    """(experiment or None, preset or None, view) from query parameters; never raises.
 
     The experiment is None when the URL names neither a preset nor any field, so the app
-    opens its default. Repeated parameters (lists) count by their last value.
+    opens its default. Repeated parameters (lists) count by their last value; a view setting that
+    does not read keeps its default.
     """
     try:
         p = {str(k): _last(v) for k, v in dict(params).items()}
     except (TypeError, ValueError):
         p = {}
-    lang = p.get("lang") if p.get("lang") in LANGS else "en"
     preset = p.get("preset") if p.get("preset") in PRESETS else None
     changes = {}
     for attr, key in FIELDS.items():
@@ -100,12 +158,12 @@ def from_query(params: Mapping[str, str]) -> tuple[Experiment | None, str, str |
         base = PRESETS[preset] if preset else Experiment()
         exp = base.replace(**changes)
     view = {}
-    for key, kind in VIEW.items():
-        if key in p:
-            value = _parse(kind, p[key])
+    for name, (_, url) in VIEW_PARAMS.items():
+        if name in p:
+            value = url.read(p[name])
             if value is not None:
-                view[key] = value
-    return exp, lang, preset, view
+                view[name] = value
+    return exp, preset, View(**view)
 
 
 def _last(v) -> str:
@@ -156,18 +214,17 @@ def _decode(attr: str, text: str):
     return None
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _parse(kind, text: str):
     text = text.strip()
     if kind is bool:
         low = text.lower()
         return True if low in _TRUE else False if low in _FALSE else None
-    if kind is int:
-        if len(text) > 20:
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            return None
-    if kind is str:
-        return text
-    return kind(text)
+    if len(text) > 20:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None

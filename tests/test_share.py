@@ -4,7 +4,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from explorer import PRESETS, Experiment
-from explorer.share import from_query, to_query
+from explorer.share import View, read, to_query
 
 
 def through_url(q: dict[str, str]) -> dict[str, str]:
@@ -16,14 +16,13 @@ def through_url(q: dict[str, str]) -> dict[str, str]:
 def test_preset_round_trip_is_just_its_name(key):
     q = to_query(PRESETS[key], "en", key)
     assert q == {"lang": "en", "preset": key}
-    exp, lang, preset, view = from_query(through_url(q))
-    assert (exp, lang, preset, view) == (PRESETS[key], "en", key, {})
+    assert read(through_url(q)) == (PRESETS[key], key, View())
 
 
 @pytest.mark.parametrize("key", list(PRESETS))
 def test_preset_without_its_name_round_trips_in_full(key):
-    exp, lang, preset, _ = from_query(through_url(to_query(PRESETS[key], "zh")))
-    assert exp == PRESETS[key] and lang == "zh" and preset is None
+    exp, preset, view = read(through_url(to_query(PRESETS[key], "zh")))
+    assert exp == PRESETS[key] and view.lang == "zh" and preset is None
 
 
 EDITS = [
@@ -43,12 +42,11 @@ EDITS = [
 @pytest.mark.parametrize("key", ["single_step", "linear_layer", None])
 def test_edited_round_trip(key, changes):
     exp = (PRESETS[key] if key else Experiment()).replace(**changes)
-    q = to_query(exp, "zh", key, epoch=3, step=2, hide="inputs", proj=True, log=False)
-    assert q["lang"] == "zh" and "log" not in q
-    back, lang, preset, view = from_query(through_url(q))
-    assert back == exp
-    assert (lang, preset) == ("zh", key)
-    assert view == {"epoch": 3, "step": 2, "hide": "inputs", "proj": True}
+    q = to_query(exp, "zh", key, epoch=3, step=2, hide=True, proj=True, log=False)
+    assert q["lang"] == "zh" and "log" not in q and q["hide"] == "inputs" and q["proj"] == "1"
+    back, preset, view = read(through_url(q))
+    assert back == exp and preset == key
+    assert view == View(lang="zh", epoch=3, step=2, hide=True, proj=True)
 
 
 def test_only_changed_fields_are_written():
@@ -57,7 +55,7 @@ def test_only_changed_fields_are_written():
 
 
 def test_empty_query_means_default():
-    assert from_query({}) == (None, "en", None, {})
+    assert read({}) == (None, None, View())
 
 
 MALFORMED = [
@@ -74,34 +72,49 @@ MALFORMED = [
 
 @pytest.mark.parametrize("params", MALFORMED, ids=range(len(MALFORMED)))
 def test_malformed_params_give_defaults_without_raising(params):
-    exp, lang, preset, view = from_query(params)
-    assert lang in ("en", "zh") and (preset is None or preset in PRESETS)
+    exp, preset, view = read(params)
+    assert view.lang in ("en", "zh") and (preset is None or preset in PRESETS)
     assert exp is None or isinstance(exp, Experiment)
-    assert all(k in ("epoch", "step", "hide", "proj", "log") for k in view)
+    assert view == View(lang=view.lang)
 
 
 def test_malformed_fields_fall_back_to_the_preset():
-    exp, lang, preset, view = from_query({"preset": "multi_epoch", "lr": "abc", "epochs": "ten",
-                                          "t": "garbage", "opt": "rmsprop", "lang": "zh"})
-    assert exp == PRESETS["multi_epoch"] and lang == "zh" and preset == "multi_epoch"
+    exp, preset, view = read({"preset": "multi_epoch", "lr": "abc", "epochs": "ten",
+                              "t": "garbage", "opt": "rmsprop", "lang": "zh"})
+    assert exp == PRESETS["multi_epoch"] and view.lang == "zh" and preset == "multi_epoch"
 
 
 def test_out_of_range_values_are_kept_for_the_app_to_explain():
-    exp, *_ = from_query({"preset": "single_step", "lr": "100", "epochs": "0", "seed": "-1"})
+    exp, *_ = read({"preset": "single_step", "lr": "100", "epochs": "0", "seed": "-1"})
     assert (exp.lr, exp.epochs, exp.seed) == (100.0, 0, -1)
 
 
 def test_repeated_parameter_counts_by_its_last_value():
-    exp, lang, *_ = from_query({"lang": ["en", "zh"], "preset": ["single_step", "mlp"]})
-    assert lang == "zh" and exp == PRESETS["mlp"]
+    exp, _, view = read({"lang": ["en", "zh"], "preset": ["single_step", "mlp"]})
+    assert view.lang == "zh" and exp == PRESETS["mlp"]
 
 
 def test_race_and_slice_settings_round_trip():
-    q = to_query(PRESETS["multi_epoch"], "en", "multi_epoch", tab=5, race="gd,adam", race_lr="0.1", dirs="random")
-    assert q["race"] == "gd,adam" and q["race_lr"] == "0.1"
-    _, _, _, view = from_query(through_url(q))
-    assert view == {"tab": 5, "race": ("gd", "adam"), "race_lr": 0.1, "dirs": "random"}
-    _, _, _, view = from_query({"race": "adam,gd,adam,nope", "race_lr": "inf", "dirs": "sideways"})
-    assert view == {"race": ("gd", "adam")}
-    assert from_query({"race": "none", "race_lr": "1" * 40})[3] == {"race": ()}
-    assert from_query({"race": "nope"})[3] == {}
+    q = to_query(PRESETS["multi_epoch"], "en", "multi_epoch", tab="race", race=("gd", "adam"), race_lr=0.1,
+                 dirs="random")
+    assert q["race"] == "gd,adam" and q["race_lr"] == "0.1" and q["tab"] == "race"
+    _, _, view = read(through_url(q))
+    assert view == View(tab="race", race=("gd", "adam"), race_lr=0.1, dirs="random")
+    _, _, view = read({"race": "adam,gd,adam,nope", "race_lr": "inf", "dirs": "sideways"})
+    assert view == View(race=("gd", "adam"))
+    assert read({"race": "none", "race_lr": "1" * 40})[2] == View(race=())
+    assert read({"race": "nope"})[2] == View()
+    assert to_query(PRESETS["mlp"], race=())["race"] == "none"
+
+
+@pytest.mark.parametrize("text, tab", [("landscape", "landscape"), ("4", "landscape"), ("5", "race"), ("0", "graph"),
+                                       ("1", "curves"), ("Race", "race"), ("9", "graph"), ("a tab", "graph"),
+                                       ("x" * 40, "graph"), ("-1", "graph")])
+def test_tabs_by_name_and_old_numbered_links(text, tab):
+    """`tab=landscape`; links from before tabs had names still open the tab they meant."""
+    assert read({"tab": text})[2].tab == tab
+
+
+def test_view_settings_at_their_defaults_are_not_written():
+    assert to_query(PRESETS["mlp"], "en", "mlp", **{f: getattr(View(), f) for f in View.__dataclass_fields__
+                                                    if f != "lang"}) == {"lang": "en", "preset": "mlp"}
