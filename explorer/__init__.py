@@ -2,11 +2,10 @@
 
 text -> lang (safe language) -> experiment (validated) -> engine (train) -> graph (grad_fn as data)
 -> render (DOT, plotly) -> ui (Streamlit, in explorer/ui only).
+
+Importing it changes no process-wide setting: the app sets its threads at start-up
+(streamlit_app.py, explorer/ui/startup.py) and each worker process its own (pool._serve).
 """
-import os
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")     # many sessions share one box: one thread each
-
 from .engine import Epoch, Run, compare, run
 from .errors import ExplorerError, Note
 from .experiment import OPTIMIZERS, Experiment, plan

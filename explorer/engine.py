@@ -8,6 +8,7 @@ the recorded weights (the same float32 ops on the same inputs) and traces that.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -18,7 +19,6 @@ from .errors import ExplorerError, Note
 from .experiment import Experiment, Plan, plan
 from .graph import Cut, Graph, trace_backward
 
-torch.set_num_threads(1)
 GRAPHS_KEPT = 8
 
 
@@ -91,13 +91,30 @@ class Run:
     def trace(self, k: int) -> Graph:
         """Epoch k's forward pass rebuilt from the recorded weights, traced afresh (nothing kept)."""
         self.check_epoch(k)
-        return _trace_epoch(self, k)
+        with one_thread():
+            return _trace_epoch(self, k)
+
+
+@contextmanager
+def one_thread():
+    """torch on one thread for the block: a reduction split over threads adds in another order, and a run's
+    numbers are the exported script's (which sets one thread) bit for bit. The app and its workers run on
+    one thread anyway (set at their start-up), so there this changes nothing; elsewhere (a notebook) the
+    thread count is restored after."""
+    n = torch.get_num_threads()
+    if n != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if n != 1:
+            torch.set_num_threads(n)
 
 
 def run(exp: Experiment) -> Run:
     """Validate, build the tensors and train. Raises ExplorerError for any bad input, nothing else."""
     p = plan(exp)
-    with clock.deadline(L.WALL_LIMIT, "train"):
+    with clock.deadline(L.WALL_LIMIT, "train"), one_thread():
         return _train(p, make_tensors(p))
 
 

@@ -142,12 +142,13 @@ def _answer(task: str, args, kwargs, seconds: float) -> bytes:
 
 
 def _serve(conn) -> None:
-    """A worker's life: one torch thread (workers share the box with each other and the app), then
-    tasks until the pipe closes. gc.freeze(): the garbage collector would otherwise walk, and so
-    copy-on-write, every object inherited from the forkserver (torch, explorer), turning ~200 MB of
-    shared pages private."""
+    """A worker's life: its start-up settings (one torch and OpenMP thread: workers share the box with
+    each other and the app), then tasks until the pipe closes. gc.freeze(): the garbage collector would
+    otherwise walk, and so copy-on-write, every object inherited from the forkserver (torch, explorer),
+    turning ~200 MB of shared pages private."""
     import gc
     import torch
+    os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     gc.freeze()
     while True:
