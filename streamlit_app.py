@@ -1,35 +1,25 @@
-"""Autograd Explorer: type tensors and a loss, watch real torch.autograd run.
+"""Autograd Explorer: `streamlit run streamlit_app.py`.
 
-`streamlit run streamlit_app.py`. The page, top to bottom: the inputs in the sidebar (hidden
-by a classroom link), the title, anything worth knowing about this run, the epoch shown,
-then the graph with its backward step-through, the curves, the log and the code.
+This file starts the server and serves `page.py`, the page. Before the server answers, the process is
+set up (one OpenMP and torch thread: many sessions share the box) and every example's first page is
+computed (`explorer.ui.startup.warm`), so the first visitor after a start, a hosted demo's first
+student of the morning, waits for the page and nothing else.
 """
-import streamlit as st
+import os
 
-from explorer.ui import header, results, runtime, sidebar, state
-from explorer.ui.text import t
+os.environ.setdefault("OMP_NUM_THREADS", "1")      # before torch loads
 
-st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide",
-                   initial_sidebar_state="collapsed" if state.inputs_hidden() else sidebar.WIDTH)
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 
-
-@runtime.guarded
-def page() -> None:
-    state.init()
-    lang = state.lang()
-    typed = state.typed()
-    shown = state.attempt(typed, t("training", lang))
-    projection = header.title(lang, shown)
-
-    if not state.inputs_hidden():
-        with st.sidebar:
-            sidebar.inputs(shown, lang)
-            sidebar.share_box(typed, lang)
-
-    header.status(shown, lang)
-    results.show(shown.run, lang, projection)
-
-    state.sync_url(typed)
+import streamlit as st  # noqa: E402
 
 
-page()
+@contextlib.asynccontextmanager
+async def warmed(_app):
+    from explorer.ui import startup
+    await asyncio.to_thread(startup.warm)
+    yield
+
+
+app = st.App("page.py", lifespan=warmed)

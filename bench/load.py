@@ -449,21 +449,21 @@ async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: f
         errors = [] if found[2] else ["the step slider is not inside a fragment"]
         return await tab.set("step", [v]), errors + _expect(tab, step=str(v))
 
-    async def open_tab(label_key: str, index: int, charts: int):
+    async def open_tab(name: str, charts: int):
         """Click a tab: the tabs widget is keyed per language (`tab_en`), its value the tab's label.
-        The tab counts as open when the URL says so and its `charts` figures are on the page."""
+        The tab counts as open when the URL names it (`tab=landscape`) and its `charts` figures are drawn."""
         if tab.widget("tab_en") is None:
             return None, ["no tabs on the page"]
-        lat = await tab.set("tab_en", TEXT[label_key][0])
+        lat = await tab.set("tab_en", TEXT[f"tab_{name}"][0])
         drawn = sum(1 for n in tab.nodes.values()
                     if n.element is not None and n.element.WhichOneof("type") == "plotly_chart")
-        return lat, _expect(tab, tab=str(index)) + ([] if drawn >= charts else [f"{drawn} of {charts} figures drawn"])
+        return lat, _expect(tab, tab=name) + ([] if drawn >= charts else [f"{drawn} of {charts} figures drawn"])
 
     async def landscape_tab():
-        return await open_tab("tab_landscape", 4, 1)
+        return await open_tab("landscape", 1)
 
     async def race_tab():
-        return await open_tab("tab_race", 5, 2)
+        return await open_tab("race", 2)
 
     async def language():
         found = tab.widget("lang")

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 REPEATS = 12
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parent.parent / "page.py")
 
 
 def measure(preset: str) -> dict[str, list[float]]:
@@ -45,17 +45,17 @@ def measure(preset: str) -> dict[str, list[float]]:
             "epoch slider": lambda i: at.slider(key="epoch").set_value(1 + (7 * i) % epochs).run() if epochs > 1 else None,
             "step slider": lambda i: at.slider(key="step").set_value(i % (steps + 1)).run() if steps else None,
             "language": lambda i: at.radio(key="lang").set_value("zh" if i % 2 == 0 else "en").run(),
-            "tab": lambda i: open_tab(("Curves", "Log", "Code", "Graph")[i % 4]),
-            "log scale": lambda i: at.toggle(key="log_y").set_value(i % 2 == 0).run(),
+            "tab": lambda i: open_tab(("curves", "log", "code", "graph")[i % 4]),
+            "log scale": lambda i: at.toggle(key="log").set_value(i % 2 == 0).run(),
         }
 
-        def open_tab(label):
-            at.session_state["tab_en"] = label
+        def open_tab(name):             # as a click's callback does: AppTest cannot click tabs
+            at.session_state["page"].set(tab=name)
             at.run()
         out = {}
         for name, act in actions.items():
             if name == "log scale":
-                open_tab("Curves")
+                open_tab("curves")
             cpu.clear()
             for i in range(REPEATS):
                 act(i)

@@ -7,6 +7,7 @@ so a broken CI install can never pass as "all skipped".
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -154,3 +155,13 @@ def save_shot(page, name: str) -> Path:
 def shot():
     """`shot(page, name)` -> path of the saved full-page screenshot."""
     return save_shot
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scan_components_once():
+    """A new AppTest scans every installed package for component manifests (0.3 s each time); the
+    installed packages do not change during a test run."""
+    from streamlit.components.v2 import manifest_scanner
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(manifest_scanner, "scan_component_manifests", functools.cache(manifest_scanner.scan_component_manifests))
+        yield

@@ -17,7 +17,7 @@ from explorer import PRESETS, run
 from explorer.share import to_query
 from explorer import compute
 
-APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+APP = Path(__file__).resolve().parent.parent / "page.py"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
@@ -27,13 +27,9 @@ def app(**query) -> AppTest:
     return at.run()
 
 
-TAB_LABELS = {"en": ("Graph", "Curves", "Log", "Code", "Landscape", "Race"),
-              "zh": ("计算图", "曲线", "训练日志", "代码", "损失地形", "优化器比赛")}
-
-
-def open_tab(at: AppTest, i: int, lang: str = "en") -> AppTest:
-    """Open tab i as a click would: only the open tab is drawn."""
-    at.session_state[f"tab_{lang}"] = TAB_LABELS[lang][i]
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Open a tab as a click's callback does (AppTest cannot click tabs): only the open tab is drawn."""
+    at.session_state["page"].set(tab=name)
     return at.run()
 
 
@@ -84,21 +80,21 @@ def test_every_preset_renders_its_graph_and_curves(key):
     for node in graph.nodes:
         if node.kind in ("op", "leaf"):
             assert node.label in source, node.label
-    assert at.selectbox(key="preset").value == key
+    assert at.selectbox(key="preset_en").value == key
     assert not figures(at) and not at.main.table and not script(at)     # only the open tab is drawn
     assert len(at.main.dataframe) == 1
     assert list(at.main.dataframe[0].value.columns)[0] == "Element"             # the graph tab's gradient check
-    figs = figures(open_tab(at, 1))
+    figs = figures(open_tab(at, "curves"))
     assert len(figs) == 3                        # loss, parameters, gradients
-    assert at.query_params["tab"] == "1"
+    assert at.query_params["tab"] == "curves"
     history = run(PRESETS[key]).history
     loss = figs[0]["data"][0]
     assert points(loss["x"]) == list(range(1, len(history) + 1))
     assert points(loss["y"])[0] == pytest.approx(float(history.losses[0]))
     assert any(s["x0"] == 1 for s in figs[1]["layout"]["shapes"])     # the epoch shown is marked
-    assert script(open_tab(at, 3))
+    assert script(open_tab(at, "code"))
     shown = min(len(history), compute.log_limits(run(PRESETS[key]))[0])
-    assert len(open_tab(at, 2).main.table[0].value) == shown * len(history.names)
+    assert len(open_tab(at, "log").main.table[0].value) == shown * len(history.names)
 
 
 def test_course_examples_show_the_course_ops():
@@ -111,7 +107,7 @@ def test_course_examples_show_the_course_ops():
 def test_default_page_is_the_first_course_example_with_w_grad_40_80():
     at = app()
     ok(at)
-    assert at.selectbox(key="preset").value == "single_step"
+    assert at.selectbox(key="preset_en").value == "single_step"
     assert "[40, 80]" in dot(at)
     assert "40, 80" in words(at)
     assert at.query_params["preset"] == "single_step"
@@ -119,13 +115,13 @@ def test_default_page_is_the_first_course_example_with_w_grad_40_80():
 
 def test_choosing_a_preset_fills_every_field():
     at = app()
-    at.selectbox(key="preset").select("mlp").run()
+    at.selectbox(key="preset_en").select("mlp").run()
     ok(at)
     exp = PRESETS["mlp"]
     assert at.text_area(key="loss").value == exp.loss
     assert at.number_input(key="lr").value == exp.lr
     assert at.number_input(key="epochs").value == exp.epochs
-    assert at.selectbox(key="optimizer").value == "adam"
+    assert at.selectbox(key="optimizer_en").value == "adam"
     names = [w.value for w in at.text_input if (w.key or "").startswith("tname_")]
     assert names == [n for n, _ in exp.tensors]
     assert "TanhBackward0" in dot(at)
@@ -160,9 +156,9 @@ def test_epoch_scrubber_changes_graph_numbers_curves_marker_and_log():
     ok(at)
     assert dot(at) != first_dot and words(at) != first_words
     assert "value 10<" not in dot(at)
-    shapes = figures(open_tab(at, 1))[0]["layout"]["shapes"]
+    shapes = figures(open_tab(at, "curves"))[0]["layout"]["shapes"]
     assert any(s.get("x0") == 250 for s in shapes)
-    table = open_tab(at, 2).main.table[0].value
+    table = open_tab(at, "log").main.table[0].value
     assert list(table[table[" "] == "▶"]["Epoch"]) == [250]
     assert len(table) == compute.LOG_ROWS and "Showing epochs 248–297 of 500" in " ".join(c.value for c in at.main.caption)
     assert at.query_params["epoch"] == "250"
@@ -258,10 +254,10 @@ def test_chinese_from_the_url():
     at = app(lang="zh")
     ok(at)
     assert "自动求导" in at.title[0].value
-    assert [t.label for t in at.tabs] == list(TAB_LABELS["zh"])
+    assert [t.label for t in at.tabs] == ["计算图", "曲线", "训练日志", "代码", "损失地形", "优化器比赛"]
     assert at.text_area(key="loss").value == PRESETS["single_step"].loss
     assert "梯度" in dot(at)
-    assert any("当前轮次" in c for c in open_tab(at, 2, "zh").main.table[0].value.columns)
+    assert any("当前轮次" in c for c in open_tab(at, "log").main.table[0].value.columns)
 
 
 def test_switching_language_never_touches_the_experiment():
@@ -274,12 +270,12 @@ def test_switching_language_never_touches_the_experiment():
 
 
 def test_log_table_is_the_course_printout():
-    at = app(preset="single_step", lang="zh", tab="2")
+    at = app(preset="single_step", lang="zh", tab="log")
     frame = at.main.table[0].value
     assert list(frame.columns) == [" ", "当前轮次", "当前权重", "固定学习率", "更新后梯度", "下一个权重", "损失"]
     row = frame.iloc[0].tolist()[1:]
     assert row[:5] == [1, "[10.0, 20.0]", "0.01", "[40.0, 80.0]", "[9.600000381469727, 19.200000762939453]"]
-    at = app(preset="linear_layer", tab="2")
+    at = app(preset="linear_layer", tab="log")
     frame = at.main.table[0].value
     assert list(frame.columns)[1:3] == ["Epoch", "Tensor"] and list(frame["Tensor"]) == ["w", "b"]
 
@@ -309,7 +305,7 @@ def test_a_shared_link_reproduces_the_experiment():
     assert at.text_area(key="loss").value == exp.loss
     assert at.number_input(key="lr").value == 0.05
     assert at.number_input(key="epochs").value == 7
-    assert at.selectbox(key="optimizer").value == "momentum"
+    assert at.selectbox(key="optimizer_zh").value == "momentum"
     assert at.slider(key="epoch").value == 4 and at.slider(key="step").value == 2
     assert "PowBackward0" in dot(at) and "MseLossBackward0" not in dot(at)
     assert at.query_params == query              # nothing lost, nothing added
@@ -333,8 +329,8 @@ def test_classroom_link_hides_the_inputs():
     assert "fontsize=18" in dot(at)
     assert "loss = 2 * w ** 2" in at.code[0].value
     assert at.query_params["hide"] == "inputs"
-    back = at.get("link_button")[0].proto
-    assert "hide=inputs" not in back.url and "preset=single_step" in back.url
+    back, = link_items(at, "explorer_links")         # the address without hide=inputs, made in the browser
+    assert back["set"] == {"hide": None} and back["open"] == "Show the inputs"
 
 
 def test_projection_spends_no_line_twice():
@@ -350,11 +346,24 @@ def test_projection_spends_no_line_twice():
     assert at.slider(key="step").proto.label_visibility.value == LabelVisibility.LabelVisibilityOptions.COLLAPSED
 
 
-def test_share_box_has_the_links():
+def link_items(at: AppTest, component: str) -> list[dict]:
+    """The items of a links component (browser.links): the browser makes each link from its address."""
+    found = [json.loads(c.proto.json) for c in at.get("bidi_component") if c.proto.component_name == component]
+    assert len(found) == 1
+    return found[0]["items"]
+
+
+def test_share_box_offers_the_address_and_its_classroom_version():
+    """The share box shows the address as it is now (the browser builds it: a step or a tab changes only a
+    part of the page, not the sidebar), and the address is the state: reopening it gives the same page."""
     at = app(preset="multi_epoch", lang="zh")
-    links = [c.value for c in at.sidebar.code]
-    assert links[0] == "?lang=zh&preset=multi_epoch"
-    assert "hide=inputs" in links[1]
+    share, classroom = link_items(at, "explorer_links")
+    assert share["set"] == {} and classroom["set"] == {"hide": "inputs", "proj": "1"}
+    assert "链接" in share["caption"] and share["copy"] == "复制"
+    at.slider(key="epoch").set_value(7).run()
+    open_tab(at, "landscape")
+    assert at.query_params == {"lang": "zh", "preset": "multi_epoch", "epoch": "7", "tab": "landscape"}
+    assert figures(app(**at.query_params)) == figures(at)
 
 
 # ---------------------------------------------------------------- speed
@@ -371,7 +380,7 @@ def test_slider_reruns_do_not_retrain(capsys):
 
     lines = []
     for key, epochs in (("mlp", 300), ("multi_epoch", 500)):
-        at.selectbox(key="preset").select(key).run()
+        at.selectbox(key="preset_en").select(key).run()
         retrain = [timed(lambda i=i: at.number_input(key="epochs").set_value(epochs + 1 + i).run())
                    for i in range(3)]
         steps = [timed(lambda i=i: at.slider(key="step").set_value(i % 2).run()) for i in range(3)]
@@ -392,10 +401,10 @@ def test_slider_reruns_do_not_retrain(capsys):
 
 @pytest.mark.parametrize("key", ["multi_epoch", "mlp"])
 def test_landscape_tab_shows_the_path_and_for_one_weight_the_slope(key):
-    at = open_tab(app(preset=key, epoch="3"), 4)
+    at = open_tab(app(preset=key, epoch="3"), "landscape")
     ok(at)
     fig = figures(at)[0]
-    assert at.query_params["tab"] == "4"
+    assert at.query_params["tab"] == "landscape"
     if key == "multi_epoch":
         names = [t.get("name", "") for t in fig["data"]]
         assert any("grad = 19.21" in n for n in names) and fig["layout"]["annotations"]
@@ -404,17 +413,17 @@ def test_landscape_tab_shows_the_path_and_for_one_weight_the_slope(key):
 
 
 def test_landscape_tab_offers_random_directions_for_many_weights_and_keeps_them_in_the_url():
-    at = app(preset="mlp", epoch="3", tab="4")
+    at = app(preset="mlp", epoch="3", tab="landscape")
     ok(at)
-    assert at.radio(key="dirs_w").value == "moved"
-    at.radio(key="dirs_w").set_value("random").run()
+    assert at.radio(key="dirs_en").value == "moved"
+    at.radio(key="dirs_en").set_value("random").run()
     ok(at)
     assert at.query_params["dirs"] == "random"
     assert "random" in figures(at)[0]["layout"]["title"]["text"]
     again = app(**at.query_params)
-    assert again.radio(key="dirs_w").value == "random" and figures(again)[0] == figures(at)[0]
-    assert not app(preset="multi_epoch", tab="4").get("radio") or \
-        all(r.key != "dirs_w" for r in app(preset="multi_epoch", tab="4").radio)
+    assert again.radio(key="dirs_en").value == "random" and figures(again)[0] == figures(at)[0]
+    assert not app(preset="multi_epoch", tab="landscape").get("radio") or \
+        all(r.key != "dirs_en" for r in app(preset="multi_epoch", tab="landscape").radio)
 
 
 # ---------------------------------------------------------------- the optimizer race
@@ -425,10 +434,10 @@ def loss_traces(fig: dict) -> list[dict]:
 
 
 def test_race_tab_opens_from_the_url_with_one_loss_curve_per_racer():
-    at = app(preset="multi_epoch", tab="5")
+    at = app(preset="multi_epoch", tab="race")
     ok(at)
-    assert at.query_params["tab"] == "5" and "race" not in at.query_params
-    assert at.multiselect(key="race_w").value == ["gd", "sgd", "momentum", "adam"]
+    assert at.query_params["tab"] == "race" and "race" not in at.query_params
+    assert at.multiselect(key="race").value == ["gd", "sgd", "momentum", "adam"]
     curves, paths = figures(at)
     assert [t["name"] for t in loss_traces(curves)] == ["gd", "sgd", "momentum", "adam"]
     assert [t["type"] for t in curves["data"]].count("heatmap") == 1           # the winner strip
@@ -445,9 +454,9 @@ def test_race_tab_opens_from_the_url_with_one_loss_curve_per_racer():
 
 
 def test_race_settings_round_trip_through_the_url():
-    at = app(preset="multi_epoch", tab="5")
-    at.multiselect(key="race_w").set_value(["gd", "adam"]).run()
-    at.number_input(key="race_lr_w").set_value(0.1).run()
+    at = app(preset="multi_epoch", tab="race")
+    at.multiselect(key="race").set_value(["gd", "adam"]).run()
+    at.number_input(key="race_lr").set_value(0.1).run()
     ok(at)
     assert at.query_params["race"] == "gd,adam" and at.query_params["race_lr"] == "0.1"
     curves = figures(at)[0]
@@ -455,17 +464,17 @@ def test_race_settings_round_trip_through_the_url():
     assert [t["line"]["dash"] for t in loss_traces(curves)] == ["solid", "solid", "dash", "dash"]
     fresh = app(**at.query_params)
     ok(fresh)
-    assert fresh.multiselect(key="race_w").value == ["gd", "adam"] and fresh.number_input(key="race_lr_w").value == 0.1
+    assert fresh.multiselect(key="race").value == ["gd", "adam"] and fresh.number_input(key="race_lr").value == 0.1
     assert figures(fresh) == figures(at)
-    fresh.number_input(key="race_lr_w").set_value(None).run()
+    fresh.number_input(key="race_lr").set_value(None).run()
     assert "race_lr" not in fresh.query_params and len(loss_traces(figures(fresh)[0])) == 2
-    open_tab(fresh, 0)                                   # closing the tab keeps the race in the link
+    open_tab(fresh, "graph")                                   # closing the tab keeps the race in the link
     assert fresh.query_params["race"] == "gd,adam" and not figures(fresh)
 
 
 @pytest.mark.parametrize("lang, words", [("en", "learning rate must be between"), ("zh", "学习率必须在")])
 def test_a_bad_second_learning_rate_is_explained_beside_it(lang, words):
-    at = app(preset="multi_epoch", tab="5", lang=lang, race_lr="100")
+    at = app(preset="multi_epoch", tab="race", lang=lang, race_lr="100")
     assert not at.exception
     errors = at.main.error
     assert len(errors) == 1 and words in errors[0].value and "Traceback" not in str(at)
@@ -474,19 +483,19 @@ def test_a_bad_second_learning_rate_is_explained_beside_it(lang, words):
 
 
 def test_an_empty_race_says_so_and_diverged_racers_are_drawn():
-    at = app(preset="lr_too_large", tab="5", lang="zh")
+    at = app(preset="lr_too_large", tab="race", lang="zh")
     ok(at)
     names = [t["name"] for t in loss_traces(figures(at)[0])]
     assert any("发散" in n for n in names)
-    at.multiselect(key="race_w").set_value([]).run()
+    at.multiselect(key="race").set_value([]).run()
     assert "请至少选择" in at.main.info[-1].value and not figures(at)
     assert at.query_params["race"] == "none"
 
 
 def test_race_on_many_weights_offers_the_random_slice_too():
-    at = app(preset="mlp", tab="5", dirs="random", race="adam,momentum")
+    at = app(preset="mlp", tab="race", dirs="random", race="adam,momentum")
     ok(at)
-    assert at.radio(key="dirs_w").value == "random"
+    assert at.radio(key="dirs_en").value == "random"
     paths = figures(at)[1]
     assert "random" in paths["layout"]["title"]["text"] and paths["layout"]["xaxis"]["title"]["text"] == "d1"
     assert [t["name"] for t in loss_traces(paths) if t.get("showlegend", True)] == ["momentum", "adam"]

@@ -5,16 +5,17 @@ from functools import partial
 
 import streamlit as st
 
-from explorer.experiment import Experiment
-
+import explorer
 from explorer import compute
 
+from .state import Page
 from .text import t
 
 
-def show(exp: Experiment, lang: str) -> None:
+def show(page: Page, run: explorer.Run, epoch: int) -> None:
+    lang = page.view.lang
     st.caption(t("code_caption", lang))
-    source = compute.script(exp)
+    source = compute.script(run.experiment)
     st.code(source, language="python")
     st.download_button(t("download_py", lang), partial(str, source), "autograd_experiment.py", "text/x-python",
                        key="dl_py", icon=":material/download:", on_click="ignore")

@@ -4,18 +4,20 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-
 from explorer import compute
 
+from . import bind
 from .charts import plotly_json
+from .state import Page
 from .text import t
 
 HEIGHT = 360   # px: the loss and the two tensor plots fit one laptop screen
 
 
-def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+def show(page: Page, run: explorer.Run, epoch: int) -> None:
     """A log scale shows what a linear one hides: how fast the loss and the gradients shrink."""
-    log_y = st.toggle(t("log_y", lang), key="log_y")
+    lang, projection = page.view.lang, page.view.proj
+    log_y = st.toggle(t("log_y", lang), **bind.view("log"))
     plotly_json(compute.curve(run, "loss", epoch, log_y, projection, lang), key="fig_loss", height=HEIGHT)
     left, right = st.columns(2)
     with left:

@@ -16,7 +16,8 @@ from explorer import ExplorerError
 
 from explorer import compute
 
-from . import browser, runtime, state
+from . import bind, browser, runtime, session
+from .state import Page, scope
 from .text import plain, preset_note, t
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,17 @@ GRADCHECK_ROWS = 8      # rows of the gradient-check table visible at once; it s
 ss = st.session_state
 
 
+def show(page: Page, run: explorer.Run, epoch: int) -> None:
+    _step_through(run, epoch)
+
+
 @st.fragment
 @runtime.guarded
-def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+@session.in_url
+def _step_through(run: explorer.Run, epoch: int) -> None:
     """Step controls, the graph at that step, and what autograd did there, in words."""
+    page = session.current()
+    lang, projection, narrow = page.view.lang, page.view.proj, page.narrow
     exp = run.experiment
     try:
         graph = compute.graph_of(run, epoch)
@@ -39,15 +47,15 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
         st.error(t("graph_failed", lang))
         return
     last = graph.steps
-    step = _step_controls(exp, last, lang, projection)
-    dot = compute.dot_of(run, epoch, step, projection, lang, state.narrow())
+    step = _step_controls(page, exp, epoch, last)
+    dot = compute.dot_of(run, epoch, step, projection, lang, narrow)
     numbers = compute.worked(run, epoch, step, lang)
     matrices = "```" in numbers
     # Aligned matrices need the page's width: the words go below the graph. Projected, they are also
     # taller than the screen has room for, so they get their own box below and the words stay beside.
     apart = projection and matrices
     explanation = compute.explanation(run, epoch, step, lang, worked=not apart)
-    if compute.wide(graph) or state.narrow() or (matrices and not apart):      # a short wide graph, a phone
+    if compute.wide(graph) or narrow or (matrices and not apart):      # a short wide graph, a phone
         picture, words = st.container(), st.container()
     else:                            # a tall one: its words beside it, so both fit a projected screen
         picture, words = st.columns([3, 2] if projection else [2, 1], gap="medium")
@@ -70,7 +78,6 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
     st.caption(t("legend", lang))
     _downloads(dot, lang)
     _gradcheck(run, epoch, lang, projection)
-    state.sync_url(state.typed())
 
 
 def _gradcheck(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
@@ -126,24 +133,24 @@ def _fresh_key(dot: str) -> str:
     return f"graph_{ss.graph_n}"
 
 
-def _step_controls(exp: explorer.Experiment, last: int, lang: str, projection: bool) -> int:
+def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int) -> int:
     """Back, the step slider, Next. Projected, the slider goes without its label: the caption above the
     explanation says which step this is, and the line goes to the graph."""
-    step = state.step(exp, last)
-    browser.step_presses(step, last)
+    lang, step = page.view.lang, page.step(last)
+    browser.step_presses(step, last, scope(exp, epoch), page.narrow)
     prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
     with prev:
         st.button(t("prev", lang), key="step_prev", icon=":material/chevron_left:",
-                  on_click=state.move_step, args=(-1, last), disabled=step <= 0, width="stretch",
+                  on_click=bind.move_step, args=(-1, last), disabled=step <= 0, width="stretch",
                   help=t("prev_help", lang))
     with nxt:
         st.button(t("next", lang), key="step_next", icon=":material/chevron_right:", icon_position="right",
-                  on_click=state.move_step, args=(1, last), disabled=step >= last, width="stretch",
+                  on_click=bind.move_step, args=(1, last), disabled=step >= last, width="stretch",
                   help=t("next_help", lang))
     with slider:
         if last > 0:
-            step = st.slider(t("step", lang), 0, last, key="step", help=t("step_help", lang), persist_state="page",
-                             label_visibility="collapsed" if projection else "visible")
+            step = st.slider(t("step", lang), 0, last, help=t("step_help", lang),
+                             label_visibility="collapsed" if page.view.proj else "visible", **bind.step(last))
     return step
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import state
+from . import bind, browser
+from .running import Shown
+from .state import Page
 from .text import plain, t
-
-ss = st.session_state
 
 
 def _style() -> str:
@@ -49,35 +49,38 @@ BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p,
        "[data-testid='stMain'] [data-testid='stTable'] :is(th, td){font-size:1.15rem}"
        "[data-testid='stMain'] [data-testid='stGraphVizChart'] svg{width:auto; height:auto; max-width:100%;"
        " max-height:calc(100dvh - var(--graph-top, 0px) - var(--graph-below, 0px) - 1rem)}"
-       ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.15rem; line-height:1.4}</style>")
+       ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.15rem; line-height:1.4}"
+       # inline code as big as the words around it (Streamlit draws it at 0.75em: 13.8 px in 18.4 px text)
+       "[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th) code{font-size:1em}</style>")
 
 
-def title(lang: str, shown: state.Shown) -> bool:
+def title(page: Page, shown: Shown) -> None:
     """Title, what is computed (on a classroom link, whose inputs are hidden) and the projection
-    toggle, on one line; returns whether projection mode is on."""
+    toggle, on one line."""
+    lang = page.view.lang
     st.html(STYLE)
     if lang == "zh":
         st.html(ZH)
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         st.title(t("title", lang), anchor=False)
-        if state.inputs_hidden():
+        if page.view.hide:
             summary(shown, lang)
-        projection = st.toggle(t("projection", lang), key="proj", help=t("projection_help", lang))
-    if projection:
+        st.toggle(t("projection", lang), help=t("projection_help", lang), **bind.view("proj"))
+    if page.view.proj:
         st.html(BIG)
     else:                  # on the wall the teacher says it; the line is better spent on the graph
         st.caption(t("tagline", lang))
-    return projection
 
 
-def status(shown: state.Shown, lang: str) -> None:
+def status(page: Page, shown: Shown) -> None:
     """Why the page shows an older experiment (if it does), then the engine's notes on this run."""
+    lang = page.view.lang
     if shown.stale:
         if shown.internal:
             st.warning(t("internal", lang), icon=":material/history:")
         else:
             text = t("stale", lang, field=field_name(shown.error.field, lang))
-            if state.inputs_hidden():
+            if page.view.hide:
                 text += "\n\n" + plain(shown.error.message(lang))
             st.warning(text, icon=":material/history:")
     for note in shown.run.notes:
@@ -93,15 +96,15 @@ def field_name(field: str | None, lang: str) -> str:
     return f"**{t(key, lang)}**" if key else ""
 
 
-def summary(shown: state.Shown, lang: str) -> None:
-    """With the inputs hidden (classroom link) the audience still sees what is being computed."""
+def summary(shown: Shown, lang: str) -> None:
+    """With the inputs hidden (classroom link) the audience still sees what is being computed, and the
+    teacher a way back to the inputs (this page's address without `hide`)."""
     exp = shown.experiment
     lines = [_assignment(name, text) for name, text in exp.tensors]
     lines += [exp.loss, f"# lr = {exp.lr}, epochs = {exp.epochs}, optimizer = {exp.optimizer}"]
     with st.expander(t("summary", lang), icon=":material/code:"):
         st.code("\n".join(lines), language="python")
-        link, _ = state.share_link(exp, hide=None)
-        st.link_button(t("show_inputs", lang), link, icon=":material/edit:")
+        browser.links("show_inputs", [{"name": "show_inputs", "open": t("show_inputs", lang), "set": {"hide": None}}])
 
 
 def _assignment(name: str, text: str) -> str:
@@ -109,12 +112,11 @@ def _assignment(name: str, text: str) -> str:
     return text if "=" in text.split("(")[0] else f"{name} = {text}"
 
 
-def epoch_scrubber(run, lang: str, projection: bool) -> int:
+def epoch_scrubber(page: Page, run) -> int:
     """Slider over the epochs done; the graph, the curves' marker and the log follow it."""
-    n = len(run.history)
-    state.epoch(n)                      # clamps a kept slider value to this run
+    lang, n = page.view.lang, len(run.history)
     if n < 2:
-        if not projection:              # projected, the line goes to the graph
+        if not page.view.proj:              # projected, the line goes to the graph
             st.caption(t("one_epoch", lang))
         return 1
-    return st.slider(t("epoch", lang), 1, n, key="epoch", help=t("epoch_help", lang), persist_state="page")
+    return st.slider(t("epoch", lang), 1, n, help=t("epoch_help", lang), **bind.epoch(n))

@@ -4,32 +4,31 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-from explorer import ExplorerError
+from explorer import ExplorerError, compute
 from explorer import limits as L
 
-from explorer import compute
-
-from . import state
+from . import bind
 from .charts import plotly_json
+from .state import Page
 from .text import plain, t
 
-ss = st.session_state
 HEIGHT = 520   # px: the curve, its tangent and the step arrow read from the back of a room
 DIRECTIONS = ("moved", "random")
 
 
-def directions(run: explorer.Run, lang: str) -> str:
+def directions(page: Page, run: explorer.Run) -> str:
     """The slice's choice, offered only where there is one to make: more than two trained numbers."""
+    lang = page.view.lang
     if sum(run.history.params[n][0].numel() for n in run.history.names) > 2:
-        ss.dirs_w = state.directions()
-        st.radio(t("dirs", lang), DIRECTIONS, key="dirs_w", horizontal=True, on_change=state.keep, args=("dirs_w", "dirs"),
-                 format_func=lambda k: t(f"dirs_{k}", lang), help=t("dirs_help", lang))
-    return state.directions()
+        st.radio(t("dirs", lang), DIRECTIONS, horizontal=True, format_func=lambda k: t(f"dirs_{k}", lang),
+                 help=t("dirs_help", lang), **bind.view("dirs", lang))
+    return page.view.dirs
 
 
-def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+def show(page: Page, run: explorer.Run, epoch: int) -> None:
+    lang, projection = page.view.lang, page.view.proj
     st.caption(t("landscape_caption", lang))
-    dirs = directions(run, lang)
+    dirs = directions(page, run)
     try:
         spec = compute.landscape(run, epoch, projection, lang, dirs)
     except ExplorerError as e:            # nothing to draw, or stopped on a very busy server

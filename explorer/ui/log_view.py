@@ -9,6 +9,7 @@ import streamlit as st
 import explorer
 from explorer import compute
 
+from .state import Page
 from .text import t
 
 BEFORE = 2       # epochs above the one shown: its row stays near the top of the table, in view
@@ -16,11 +17,11 @@ HEIGHT = 440     # px: about ten rows, eight projected; a longer table scrolls i
 SHORT = 8        # rows that never need scrolling: the table is as tall as they are
 
 
-def show(run: explorer.Run, epoch: int, lang: str) -> None:
+def show(page: Page, run: explorer.Run, epoch: int) -> None:
     """A window of epochs starting just before the one shown, marked ▶: a 10,000-epoch table would
     swamp the browser. An HTML table, not st.dataframe: its text is the exact printout, its size
     follows projection mode's CSS, and it has no toolbar in English only."""
-    n = len(run.history)
+    lang, n = page.view.lang, len(run.history)
     window, in_csv = compute.log_limits(run)
     start = max(0, epoch - 1 - BEFORE)
     stop = min(n, start + window)

@@ -4,35 +4,30 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-from explorer import ExplorerError, render
+from explorer import ExplorerError, compute, render
 from explorer import limits as L
 
-from explorer import compute
-
-from . import landscape_view, state
+from . import bind, landscape_view
 from .charts import plotly_json
+from .state import Page
 from .text import plain, t
 
-ss = st.session_state
 HEIGHT = 460   # px: the curves and the winner strip under them
 
 
-def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
+def show(page: Page, run: explorer.Run, epoch: int) -> None:
     """Only runs when the tab is open: every racer is a cached run, every figure a cached JSON."""
+    lang, projection = page.view.lang, page.view.proj
     st.caption(t("race_caption", lang))
-    ss.race_w = list(state.racers())
-    if "race_lr_w" not in ss or ss.race_lr_w != state.race_lr():
-        ss.race_lr_w = state.race_lr()
     left, right, log_col = st.columns([5, 3, 2], vertical_alignment="bottom")
     with left:
-        st.multiselect(t("race_who", lang), explorer.OPTIMIZERS, key="race_w", on_change=state.keep,
-                       args=("race_w", "race"))
+        st.multiselect(t("race_who", lang), explorer.OPTIMIZERS, **bind.racers())
     with right:
-        st.number_input(t("race_lr", lang), value=None, key="race_lr_w", format="%g", step=0.001,
-                        help=t("race_lr_help", lang), on_change=state.keep, args=("race_lr_w", "race_lr"))
+        st.number_input(t("race_lr", lang), value=None, format="%g", step=0.001, help=t("race_lr_help", lang),
+                        **bind.view("race_lr"))
     with log_col:
-        log_y = st.toggle(t("log_y", lang), key="log_y")
-    optimizers, lr2 = state.racers(), state.race_lr()
+        log_y = st.toggle(t("log_y", lang), **bind.view("log"))
+    optimizers, lr2 = page.view.race, page.view.race_lr
     if not optimizers:
         st.info(t("race_none", lang), icon=":material/sports_score:")
         return
@@ -62,7 +57,7 @@ def show(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
                       name=render.racer_name(opt, lr, lang), loss=repr(loss)))
     plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=HEIGHT)
     st.caption(t("race_landscape_caption", lang))
-    dirs = landscape_view.directions(run, lang)
+    dirs = landscape_view.directions(page, run)
     try:
         spec = compute.race_landscape(run, runs, epoch, projection, lang, dirs)
     except ExplorerError as e:

@@ -10,31 +10,30 @@ import streamlit as st
 
 import explorer
 
-from . import (code_view, curves_view, graph_view, header, landscape_view, log_view, race_view, runtime,
-               state)
+from . import (bind, code_view, curves_view, graph_view, header, landscape_view, log_view, race_view, runtime,
+               session)
 from .text import t
 
-
-TABS = ("tab_graph", "tab_curves", "tab_log", "tab_code", "tab_landscape", "tab_race")
+# The tabs, in order: name (in the URL, `tab=landscape`; its label is the text `tab_<name>`) -> what it shows.
+# Each view is `show(page, run, epoch)`. Adding a tab is adding a line here and its label.
+TABS = {"graph": graph_view.show, "curves": curves_view.show, "log": log_view.show, "code": code_view.show,
+        "landscape": landscape_view.show, "race": race_view.show}
 
 
 @st.fragment
 @runtime.guarded
-def show(run: explorer.Run, lang: str, projection: bool) -> None:
+@session.in_url
+def show(run: explorer.Run) -> None:
     """Only the open tab is computed and sent: a page that drew all four cost a busy server twice
     as much per rerun (the curves, the log table and the code travel on every rerun otherwise)."""
-    epoch = header.epoch_scrubber(run, lang, projection)
-    labels = [t(k, lang) for k in TABS]
-    key = f"tab_{lang}"              # the labels are per language; the open tab's index is kept across
-    state.open_tab(key, labels)
-    views = (lambda: graph_view.show(run, epoch, lang, projection),
-             lambda: curves_view.show(run, epoch, lang, projection),
-             lambda: log_view.show(run, epoch, lang),
-             lambda: code_view.show(run.experiment, lang),
-             lambda: landscape_view.show(run, epoch, lang, projection),
-             lambda: race_view.show(run, epoch, lang, projection))
-    for tab, view in zip(st.tabs(labels, key=key, on_change="rerun"), views, strict=True):
+    page = session.current()
+    if page.view.tab not in TABS:               # a link naming a tab this page does not have
+        page.set(tab="graph")
+    lang = page.view.lang
+    epoch = header.epoch_scrubber(page, run)
+    names = list(TABS)
+    labels = [t(f"tab_{name}", lang) for name in names]
+    for tab, name in zip(st.tabs(labels, **bind.tabs(lang, names, labels)), names, strict=True):
         if tab.open:
             with tab:
-                view()
-    state.sync_url(state.typed())
+                TABS[name](page, run, epoch)

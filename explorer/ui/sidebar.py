@@ -8,12 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import OPTIMIZERS, PRESETS, ExplorerError
-from explorer.experiment import Experiment, tensor_field
+from explorer.experiment import tensor_field
 
-from . import state
+from . import bind, browser
+from .running import Shown
+from .state import Page, Row
 from .text import LANG_NAMES, optimizer_title, plain, preset_title, t
-
-ss = st.session_state
 WIDTH = 380    # px: room for a tensor row's name, trainable switch and delete button side by side
 FIELDS = ("tensors", "trainable", "loss", "lr", "epochs", "optimizer", "seed")   # each has an error spot below
 
@@ -38,74 +38,75 @@ class ErrorSpot:
         self.done = True
 
 
-def inputs(shown: state.Shown, lang: str) -> None:
+def inputs(page: Page, shown: Shown) -> None:
     """Every input of the experiment, top to bottom in the order the course introduces them."""
-    st.radio(t("language", lang), list(LANG_NAMES), key="lang", format_func=LANG_NAMES.get, horizontal=True)
+    lang, draft = page.view.lang, page.draft
+    st.radio(t("language", lang), list(LANG_NAMES), format_func=LANG_NAMES.get, horizontal=True, **bind.view("lang"))
     spot = ErrorSpot(shown.error, shown.internal, lang)
-    rows = {tensor_field((ss.get(state.row_keys(r)[0]) or "").strip()) for r in ss.rows}
+    rows = {tensor_field(r.name.strip()) for r in draft.rows}
     if shown.internal or (shown.error is not None and shown.error.field not in rows | set(FIELDS)):
         spot.rest()
 
-    st.selectbox(t("preset", lang), list(PRESETS), key="preset", on_change=state.on_preset,
-                 format_func=lambda k: preset_title(k, lang), placeholder=t("preset_custom", lang),
-                 help=t("preset_help", lang))
-    if ss.get("preset") in PRESETS and state.typed() != PRESETS[ss.preset]:
-        st.button(t("reset", lang), on_click=state.on_preset, help=t("reset_help", lang),
+    st.selectbox(t("preset", lang), list(PRESETS), format_func=lambda k: preset_title(k, lang),
+                 placeholder=t("preset_custom", lang), help=t("preset_help", lang), **bind.preset(lang))
+    if page.preset in PRESETS and draft.experiment() != PRESETS[page.preset]:
+        st.button(t("reset", lang), on_click=bind.reset, help=t("reset_help", lang),
                   icon=":material/undo:", type="tertiary", key="reset")
 
     st.subheader(t("tensors", lang), divider="gray")
     trained = set(shown.run.plan.trainable) if not shown.stale else set()
-    for rid in ss.rows:
-        _tensor_row(rid, lang, spot, trained)
+    for row in draft.rows:
+        _tensor_row(row, lang, spot, trained)
     spot.at("tensors", "trainable")
-    st.button(t("add_tensor", lang), on_click=state.add_row, icon=":material/add:", key="add_row")
+    st.button(t("add_tensor", lang), on_click=bind.add_row, icon=":material/add:", key="add_row")
 
     st.subheader(t("loss", lang), divider="gray")
-    st.text_area(t("loss", lang), key="loss", height="content", help=t("loss_help", lang),
-                 label_visibility="collapsed")
+    st.text_area(t("loss", lang), height="content", help=t("loss_help", lang), label_visibility="collapsed",
+                 **bind.draft("loss"))
     spot.at("loss")
     st.caption(t("apply_hint", lang))   # in place of Streamlit's English-only "Press Ctrl+Enter to apply"
 
     st.subheader(t("settings", lang), divider="gray")
     left, right = st.columns(2)
     with left:
-        st.number_input(t("lr", lang), key="lr", format="%g", step=0.001)
+        st.number_input(t("lr", lang), format="%g", step=0.001, **bind.draft("lr"))
     with right:
-        st.number_input(t("epochs", lang), key="epochs", step=1)
+        st.number_input(t("epochs", lang), step=1, **bind.draft("epochs"))
     spot.at("lr", "epochs")
-    st.selectbox(t("optimizer", lang), OPTIMIZERS, key="optimizer", format_func=lambda k: optimizer_title(k, lang))
+    st.selectbox(t("optimizer", lang), OPTIMIZERS, format_func=lambda k: optimizer_title(k, lang),
+                 **bind.draft("optimizer", lang))
     spot.at("optimizer")
-    st.toggle(t("zero_grad", lang), key="zero_grad", help=t("zero_grad_help", lang))
-    st.number_input(t("seed", lang), key="seed", step=1, help=t("seed_help", lang))
+    st.toggle(t("zero_grad", lang), help=t("zero_grad_help", lang), **bind.draft("zero_grad"))
+    st.number_input(t("seed", lang), step=1, help=t("seed_help", lang), **bind.draft("seed"))
     spot.at("seed")
     spot.rest()
 
 
-def _tensor_row(rid: int, lang: str, spot: ErrorSpot, trained: set) -> None:
-    k_name, k_def, k_train = state.row_keys(rid)
-    name = (ss.get(k_name) or "").strip()
-    with st.container(key=f"row_{rid}"):
+def _tensor_row(row: Row, lang: str, spot: ErrorSpot, trained: set) -> None:
+    name = row.name.strip()
+    with st.container(key=f"row_{row.id}"):
         c_name, c_train, c_del = st.columns([4, 6, 1], vertical_alignment="center")
         with c_name:
-            st.text_input(t("tensor_name", lang), key=k_name, label_visibility="collapsed",
-                          placeholder=t("tensor_name", lang))
+            st.text_input(t("tensor_name", lang), label_visibility="collapsed", placeholder=t("tensor_name", lang),
+                          **bind.row(row.id, "name"))
         with c_train:
-            st.toggle(t("trainable", lang), key=k_train, help=t("trainable_help", lang))
+            st.toggle(t("trainable", lang), help=t("trainable_help", lang), **bind.row(row.id, "trainable"))
         with c_del:
-            st.button("", key=f"del_{rid}", icon=":material/delete:", on_click=state.remove_row, args=(rid,),
+            st.button("", key=f"del_{row.id}", icon=":material/delete:", on_click=bind.remove_row, args=(row.id,),
                       help=t("remove", lang, name=name), type="tertiary")
-        st.text_area(t("tensor_def", lang, name=name), key=k_def, height="content",
-                     help=t("tensor_def_help", lang), label_visibility="collapsed")
-        if name in trained and not ss.get(k_train):
+        st.text_area(t("tensor_def", lang, name=name), height="content", help=t("tensor_def_help", lang),
+                     label_visibility="collapsed", **bind.row(row.id, "text"))
+        if name in trained and not row.trainable:
             st.caption(t("trainable_by_text", lang, name=name))
         spot.at(tensor_field(name))
 
 
-def share_box(exp: Experiment, lang: str) -> None:
-    """The link that reopens this exact experiment, and the classroom version of it."""
+def share_box(page: Page) -> None:
+    """The link that reopens what the page shows now, and the classroom version of it: made in the browser
+    from the address, which every rerun (of the page or of a part of it) brings up to date."""
+    lang = page.view.lang
     with st.expander(t("share", lang), icon=":material/share:"), st.container(key="share"):
-        link, absolute = state.share_link(exp)
-        st.caption(t("share_note", lang) if absolute else t("share_relative", lang))
-        st.code(link, language=None, wrap_lines=True)
-        st.caption(t("classroom", lang))
-        st.code(state.share_link(exp, hide="inputs", proj=True)[0], language=None, wrap_lines=True)
+        copy = {"copy": t("copy", lang), "copied": t("copied", lang)}
+        browser.links("share_links", [
+            {"name": "share", "caption": t("share_note", lang), "set": {}, **copy},
+            {"name": "classroom", "caption": t("classroom", lang), "set": {"hide": "inputs", "proj": "1"}, **copy}])

@@ -1,7 +1,7 @@
 """Every string the page shows, English and Chinese side by side so the two never drift apart."""
 from __future__ import annotations
 
-from explorer import PRESETS
+from explorer.presets import EXAMPLES
 
 LANG_NAMES = {"en": "English", "zh": "简体中文"}
 
@@ -52,8 +52,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "seed_help": ("torch.manual_seed for rand/randn tensors.", "torch.manual_seed，用于 rand/randn 张量。"),
     # share
     "share": ("Share this experiment", "分享这个实验"),
-    "share_note": ("This link reopens exactly this experiment, in this language.", "这个链接会以当前语言打开完全相同的实验。"),
-    "share_relative": ("Add this to the end of the app's address:", "把这段加在本应用地址的末尾："),
+    "share_note": ("This link reopens exactly what you see: this experiment, epoch, step and tab, in this language.",
+                   "这个链接会以当前语言打开你现在看到的页面：同样的实验、轮次、步骤和标签页。"),
+    "copy": ("Copy", "复制"),
+    "copied": ("Copied", "已复制"),
     "classroom": ("Classroom link: no inputs, large type, for projecting.", "课堂链接：隐藏输入、大字体，适合投影。"),
     # status
     "stale": ("Showing the last valid experiment. Fix the input marked in red: {field}",
@@ -186,33 +188,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "download_py": ("Download the script (.py)", "下载脚本 (.py)"),
 }
 
-PRESET_TITLES: dict[str, tuple[str, str]] = {
-    "single_step": ("Course 1 · one step: loss = 2w², w = [10, 20]", "课程示例 1 · 单步：loss = 2w²，w = [10, 20]"),
-    "multi_epoch": ("Course 2 · 500 epochs: loss = w² + 20", "课程示例 2 · 训练 500 轮：loss = w² + 20"),
-    "linear_layer": ("Course 3 · a linear layer with MSELoss", "课程示例 3 · 线性层 + MSELoss"),
-    "detach_target": ("detach · a target from w, detached", "detach · 由 w 算出的目标，已 detach"),
-    "no_detach_target": ("detach · the same target, not detached", "detach · 同一个目标，不 detach"),
-    "logistic_regression": ("Logistic regression", "逻辑回归"),
-    "mlp": ("Small MLP learning XOR (Adam)", "小型多层感知机学习异或（Adam）"),
-    "forgot_zero_grad": ("Pitfall · forgetting zero_grad", "陷阱 · 忘记清零梯度"),
-    "lr_too_large": ("Pitfall · learning rate too large", "陷阱 · 学习率过大"),
-}
-
-# a sentence under the graph of an unedited example, pointing at what it is there to show
-PRESET_NOTES: dict[str, tuple[str, str]] = {
-    "detach_target": (
-        "`target = (3 * w).detach()` is a constant to autograd: the graph has no branch from `target` back to "
-        "`w` (only the dashed *detached* box), so `w.grad` = 2(w − 3w) = −4w = [-4, -8]. Switch to the example "
-        "without detach to see the branch come back.",
-        "`target = (3 * w).detach()` 对 autograd 来说是常数：图里没有从 `target` 指回 `w` 的分支（只有虚线的"
-        "「detached」方框），所以 `w.grad` = 2(w − 3w) = −4w = [-4, -8]。切换到不 detach 的示例，就能看到这条分支回来。"),
-    "no_detach_target": (
-        "Without `.detach()`, `target = 3 * w` is part of the graph: a second branch (MulBackward0) sends gradient "
-        "back to `w`, so `w.grad` = 2(w − 3w)·(1 − 3) = 8w = [8, 16]. Compare with the detached example: −4w.",
-        "不 detach 时，`target = 3 * w` 是图的一部分：第二条分支（MulBackward0）也把梯度传回 `w`，所以 "
-        "`w.grad` = 2(w − 3w)·(1 − 3) = 8w = [8, 16]。和 detach 的示例对比：那里是 −4w。"),
-}
-
 OPTIMIZER_TITLES: dict[str, tuple[str, str]] = {
     "gd": ("Gradient descent: w.data -= lr * w.grad", "梯度下降：w.data -= lr * w.grad"),
     "sgd": ("torch.optim.SGD", "torch.optim.SGD"),
@@ -241,13 +216,14 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 
 
 def preset_title(key: str, lang: str) -> str:
-    return pick(PRESET_TITLES.get(key, (key, key)), lang)
+    example = EXAMPLES.get(key)
+    return pick(example.title, lang) if example else key
 
 
 def preset_note(exp, lang: str) -> str | None:
     """The note of the example `exp` is, unedited; None for any other experiment."""
-    key = next((k for k in PRESET_NOTES if PRESETS[k] == exp), None)
-    return pick(PRESET_NOTES[key], lang) if key else None
+    note = next((ex.note for ex in EXAMPLES.values() if ex.note and ex.experiment == exp), None)
+    return pick(note, lang) if note else None
 
 
 def optimizer_title(key: str, lang: str) -> str:
