@@ -39,6 +39,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from explorer import share
 from explorer.limits import MAX_EPOCHS
 from explorer.presets import PRESETS
+from explorer.ui import bind
 from explorer.ui.text import LANG_NAMES, TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,11 +173,12 @@ class Tab:
 
     # ---- widgets
 
-    def widget(self, key: str):
-        """(kind, proto, fragment id) of the widget with user key `key` on the page, or None."""
+    def widget(self, key):
+        """(kind, proto, fragment id) of the widget with user key `key` (or whose key `key(k)` accepts) on
+        the page, or None."""
         for node in self.nodes.values():
             kind, w = _widget_of(node)
-            if w is not None and w.id.split("-", 2)[-1] == key:
+            if w is not None and (key(w.id.split("-", 2)[-1]) if callable(key) else w.id.split("-", 2)[-1] == key):
                 return kind, w, node.fragment
         return None
 
@@ -440,14 +442,15 @@ async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: f
         return await tab.set("epoch", [v]), _expect(tab, epoch=str(v))
 
     async def step_slider():
-        found = tab.widget("step")
+        found = tab.widget(bind.slider_key)
         if found is None:
             return None, ["no backward-step slider on the page"]
+        key = found[1].id.split("-", 2)[-1]
         lo, hi = int(found[1].min), int(found[1].max)
-        cur = int((tab.value("step") or [hi])[0])
+        cur = int((tab.value(key) or [hi])[0])
         v = _pick(rng, lo, hi, cur) if hi > lo else lo
         errors = [] if found[2] else ["the step slider is not inside a fragment"]
-        return await tab.set("step", [v]), errors + _expect(tab, step=str(v))
+        return await tab.set(key, [v]), errors + _expect(tab, step=str(v))
 
     async def open_tab(name: str, charts: int):
         """Click a tab: the tabs widget is keyed per language (`tab_en`), its value the tab's label.

@@ -24,6 +24,8 @@ def measure(preset: str) -> dict[str, list[float]]:
     from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
 
+    from explorer.ui import bind
+
     cpu: list[float] = []
     original = script_runner.ScriptRunner._run_script
 
@@ -40,10 +42,10 @@ def measure(preset: str) -> dict[str, list[float]]:
         at.query_params["preset"] = preset
         at.run()
         epochs = next((s.max for s in at.slider if s.key == "epoch"), 1)
-        steps = next((s.max for s in at.slider if s.key == "step"), 0)
+        steps = next((s.max for s in at.slider if bind.slider_key(s.key)), 0)
         actions = {
             "epoch slider": lambda i: at.slider(key="epoch").set_value(1 + (7 * i) % epochs).run() if epochs > 1 else None,
-            "step slider": lambda i: at.slider(key="step").set_value(i % (steps + 1)).run() if steps else None,
+            "step slider": lambda i: next(s for s in at.slider if bind.slider_key(s.key)).set_value(i % (steps + 1)).run() if steps else None,
             "language": lambda i: at.radio(key="lang").set_value("zh" if i % 2 == 0 else "en").run(),
             "tab": lambda i: open_tab(("curves", "log", "code", "graph")[i % 4]),
             "log scale": lambda i: at.toggle(key="log").set_value(i % 2 == 0).run(),

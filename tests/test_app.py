@@ -16,6 +16,12 @@ from streamlit.testing.v1 import AppTest
 from explorer import PRESETS, run
 from explorer.share import to_query
 from explorer import compute
+from explorer.ui import bind
+
+def step_slider(at):
+    """The backward-step slider (its key changes with every step the page sets: `bind.step`)."""
+    return next(s for s in at.slider if bind.slider_key(s.key))
+
 
 APP = Path(__file__).resolve().parent.parent / "page.py"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -133,18 +139,18 @@ def test_choosing_a_preset_fills_every_field():
 
 def test_step_through_moves_the_highlight_and_the_explanation():
     at = app(preset="single_step")
-    last = at.slider(key="step").value
+    last = step_slider(at).value
     assert last == run(PRESETS["single_step"]).graph.steps
     end_dot, end_words = dot(at), words(at)
-    at.slider(key="step").set_value(0).run()
+    step_slider(at).set_value(0).run()
     ok(at)
     start_dot, start_words = dot(at), words(at)
     assert start_dot != end_dot and start_words != end_words
     assert "?" in start_dot                      # nodes backward has not reached hide their gradient
     at.button(key="step_next").click().run()
-    assert at.slider(key="step").value == 1 and dot(at) not in (start_dot, end_dot)
+    assert step_slider(at).value == 1 and dot(at) not in (start_dot, end_dot)
     at.button(key="step_prev").click().run()
-    assert at.slider(key="step").value == 0 and dot(at) == start_dot
+    assert step_slider(at).value == 0 and dot(at) == start_dot
     assert at.query_params["step"] == "0"
 
 
@@ -166,10 +172,10 @@ def test_epoch_scrubber_changes_graph_numbers_curves_marker_and_log():
 
 def test_changing_only_the_view_keeps_the_experiment_and_step():
     at = app(preset="single_step")
-    at.slider(key="step").set_value(2).run()
+    step_slider(at).set_value(2).run()
     at.radio(key="lang").set_value("zh").run()
     ok(at)
-    assert at.slider(key="step").value == 2
+    assert step_slider(at).value == 2
     at.toggle(key="proj").set_value(True).run()
     assert "fontsize=18" in dot(at)
 
@@ -306,7 +312,7 @@ def test_a_shared_link_reproduces_the_experiment():
     assert at.number_input(key="lr").value == 0.05
     assert at.number_input(key="epochs").value == 7
     assert at.selectbox(key="optimizer_zh").value == "momentum"
-    assert at.slider(key="epoch").value == 4 and at.slider(key="step").value == 2
+    assert at.slider(key="epoch").value == 4 and step_slider(at).value == 2
     assert "PowBackward0" in dot(at) and "MseLossBackward0" not in dot(at)
     assert at.query_params == query              # nothing lost, nothing added
     fresh = app(**at.query_params)
@@ -343,7 +349,7 @@ def test_projection_spends_no_line_twice():
     ok(at)
     assert "1 epoch" not in captions(at) and "Step 4 of 4" not in captions(at) and "builds the backward graph" not in captions(at)
     assert "Step 4 of 4" in words(at)
-    assert at.slider(key="step").proto.label_visibility.value == LabelVisibility.LabelVisibilityOptions.COLLAPSED
+    assert step_slider(at).proto.label_visibility.value == LabelVisibility.LabelVisibilityOptions.COLLAPSED
 
 
 def link_items(at: AppTest, component: str) -> list[dict]:
@@ -383,7 +389,7 @@ def test_slider_reruns_do_not_retrain(capsys):
         at.selectbox(key="preset_en").select(key).run()
         retrain = [timed(lambda i=i: at.number_input(key="epochs").set_value(epochs + 1 + i).run())
                    for i in range(3)]
-        steps = [timed(lambda i=i: at.slider(key="step").set_value(i % 2).run()) for i in range(3)]
+        steps = [timed(lambda i=i: step_slider(at).set_value(i % 2).run()) for i in range(3)]
         scrub = [timed(lambda i=i: at.slider(key="epoch").set_value(10 + i).run()) for i in range(3)]
         lang = [timed(lambda v=v: at.radio(key="lang").set_value(v).run()) for v in ("zh", "en", "zh")]
         at.radio(key="lang").set_value("en").run()
@@ -557,7 +563,7 @@ def test_gradient_check_lists_autograd_the_estimate_and_the_difference_per_leaf(
     assert float(row["Estimate (float64)"]) == pytest.approx(-2.8107333, abs=1e-6)
     text = words(at)
     assert "Gradient check" in text and "`w` (5×3): all 15 elements checked" in text
-    at.slider(key="step").set_value(5).run()       # AccumulateGrad of w: its step mentions the estimate
+    step_slider(at).set_value(5).run()       # AccumulateGrad of w: its step mentions the estimate
     assert "central difference" in words(at) and "d loss/d w" in words(at)
     big = app(preset="linear_layer", proj="1")      # projection: a Markdown table, which the page's CSS enlarges
     assert not big.main.dataframe and "| w[0, 2] | -2.8107333183288574 |" in words(big)

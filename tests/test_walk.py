@@ -25,6 +25,12 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, p
 from streamlit.testing.v1 import AppTest
 
 from explorer import PRESETS, ExplorerError, compute, share
+from explorer.ui import bind
+
+def step_slider(at):
+    """The backward-step slider (its key changes with every step the page sets: `bind.step`)."""
+    return next(s for s in at.slider if bind.slider_key(s.key))
+
 
 APP = Path(__file__).resolve().parent.parent / "page.py"
 WALKS = int(os.environ.get("EXPLORER_WALKS") or 100)
@@ -82,7 +88,7 @@ class Walk(RuleBasedStateMachine):
                 [c.proto.spec for c in at.get("plotly_chart")], [c.value for c in at.main.code])
 
     def last(self) -> int | None:
-        sliders = [s for s in self.at.slider if s.key == "step"]
+        sliders = [s for s in self.at.slider if bind.slider_key(s.key)]
         if sliders:
             return sliders[0].max
         return 0 if self.dot() is not None else None
@@ -110,7 +116,7 @@ class Walk(RuleBasedStateMachine):
             want = last if self.step is None else min(self.step, last)
             assert self.page.step(last) == want, (self.page.view, self.step, last)
             if last > 0:
-                assert at.slider(key="step").value == want
+                assert step_slider(at).value == want
             self.step = None if want == last else want
         exp, preset, view = share.read(at.query_params)
         assert (exp, preset, view) == (self.page.draft.experiment(), self.page.preset, self.page.view)
@@ -225,7 +231,7 @@ class Walk(RuleBasedStateMachine):
     def move_step(self, data):
         last = self.last()
         self.step = data.draw(st.integers(0, last))
-        self.at.slider(key="step").set_value(self.step).run()
+        step_slider(self.at).set_value(self.step).run()
         self.check()
 
     @precondition(lambda self: any(s.key == "epoch" for s in self.at.slider))

@@ -2,8 +2,8 @@
 
 Each function here gives a widget its key, seeded with the state's value, and a callback that copies
 the widget's new value into the state before the script runs: `st.number_input(label, **bind.draft("lr"))`.
-A key is seeded only when it differs from the state, so a box being typed in keeps its text (a slider
-always). Options are
+A key is seeded only when it differs from the state, so a box being typed in keeps its text and a slider
+being pressed is not pulled back by the end of an earlier rerun. Options are
 keys, never labels (`format_func` shows the label); a widget whose labels are in the page's language is
 one widget per language (`optimizer_zh`), seeded from the state, so switching the language carries no
 label over to be read back as a value.
@@ -22,11 +22,15 @@ ss = st.session_state
 ROW_KEYS = {"name": "tname_{}", "text": "tdef_{}", "trainable": "ttrain_{}"}
 
 
-def _seed(key: str, value, always: bool = False) -> None:
-    """Put `value` in widget `key`. `always` for a slider: its range is part of its identity, so a new
-    range is a new widget that would start at its minimum while the key still reads the old value."""
-    if always or key not in ss or ss[key] != value:
+def _seed(key: str, value, identity=None) -> None:
+    """Put `value` in widget `key` where it differs. `identity`: what besides the key makes the widget
+    (a slider's range): a new one is a new widget, which would start at its minimum while the key still
+    reads the old widget's value, so it is seeded whatever the key reads."""
+    fresh = identity is not None and ss.get(f"_identity_{key}") != identity
+    if fresh or key not in ss or ss[key] != value:
         ss[key] = value
+    if fresh:
+        ss[f"_identity_{key}"] = identity
 
 
 def _key(name: str, lang: str | None) -> str:
@@ -102,7 +106,7 @@ def _take_view(key: str, name: str) -> None:
 
 def epoch(epochs: int) -> dict:
     """The epoch slider, 1..epochs."""
-    _seed("epoch", current().epoch(epochs), always=True)
+    _seed("epoch", current().epoch(epochs), identity=epochs)
     return {"key": "epoch", "on_change": _take_view, "args": ("epoch", "epoch")}
 
 
@@ -132,13 +136,30 @@ def _take_tab(key: str, names: list[str], labels: list[str]) -> None:
 # ---------------------------------------------------------------- the backward step
 
 def step(last: int) -> dict:
-    """The step slider, 0..last."""
-    _seed("step", current().step(last), always=True)
-    return {"key": "step", "on_change": _take_step, "args": (last,)}
+    """The step slider, 0..last, under a key that changes whenever the step changes other than by the
+    slider itself (← / →, Back / Next, a new experiment or epoch): the browser then mounts a new slider
+    showing exactly that step. Quick presses set the step while earlier reruns are on their way, so a
+    slider kept under one key could report a value from before them, and be taken for a move; a report
+    for a key no longer drawn is ignored."""
+    page, want = current(), current().step(last)
+    n = ss.get("_step_n", 0)
+    if ss.get("_step_shown") != (n, last, want):
+        n += 1
+        ss["_step_n"], ss["_step_shown"] = n, (n, last, want)
+    key = f"step_{n}"
+    ss[key] = want               # every rerun: a rerun cut short by a newer one may not have drawn it
+    return {"key": key, "on_change": _take_step, "args": (key, last)}
 
 
-def _take_step(last: int) -> None:
-    current().go_to_step(ss["step"], last)
+def _take_step(key: str, last: int) -> None:
+    page = current()
+    page.go_to_step(ss[key], last)
+    ss["_step_shown"] = (ss.get("_step_n", 0), last, page.step(last))
+
+
+def slider_key(key: str) -> bool:
+    """Whether a widget key is the step slider's (tests and the class benchmark look it up)."""
+    return key == "step" or key.startswith("step_") and key[5:].isdigit()
 
 
 def move_step(delta: int, last: int) -> None:

@@ -105,12 +105,15 @@ export default function (component) {
     S.seq = data.seq; S.target = data.step;
   }
   if (!S.installed) { S.installed = true; install(); }
+  document.documentElement.dataset.steps = data.scope;      // counting (tests wait for it before pressing)
   const block = document.querySelector("[data-testid='stMainBlockContainer']");
   S.watch.disconnect();
   if (block) S.watch.observe(block);
   measure();
   screen();
-  return () => { if (S.now === component) S.now = null; };
+  return () => {
+    if (S.now === component) { S.now = null; delete document.documentElement.dataset.steps; }
+  };
 }
 """
 

@@ -136,6 +136,7 @@ def _fresh_key(dot: str) -> str:
 def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int) -> int:
     """Back, the step slider, Next. Projected, the slider goes without its label: the caption above the
     explanation says which step this is, and the line goes to the graph."""
+    step_slider = bind.step(last)           # first: a move of the slider itself sets the step
     lang, step = page.view.lang, page.step(last)
     browser.step_presses(step, last, scope(exp, epoch), page.narrow)
     prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
@@ -147,10 +148,10 @@ def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int) 
         st.button(t("next", lang), key="step_next", icon=":material/chevron_right:", icon_position="right",
                   on_click=bind.move_step, args=(1, last), disabled=step >= last, width="stretch",
                   help=t("next_help", lang))
-    with slider:
+    with slider, st.container(key="step"):
         if last > 0:
-            step = st.slider(t("step", lang), 0, last, help=t("step_help", lang),
-                             label_visibility="collapsed" if page.view.proj else "visible", **bind.step(last))
+            st.slider(t("step", lang), 0, last, help=t("step_help", lang),
+                      label_visibility="collapsed" if page.view.proj else "visible", **step_slider)
     return step
 
 

@@ -46,7 +46,9 @@ def link(page: Page, **changes) -> dict[str, str]:
 
 def in_url(part):
     """A page part (the script, a fragment) that ends by writing the page's state into the URL, once
-    per rerun: a part run inside another leaves it to the outer one."""
+    per rerun: a part run inside another leaves it to the outer one. Always, not only when it differs from
+    `st.query_params`: a rerun sees the address the browser had when it asked for it, and quick presses ask
+    while an earlier rerun's address is still on its way, so an "unchanged" address could be a stale one."""
     @functools.wraps(part)
     def wrapped(*args, **kwargs):
         depth = getattr(_depth, "n", 0)
@@ -55,9 +57,7 @@ def in_url(part):
             out = part(*args, **kwargs)
         finally:
             _depth.n = depth
-        if depth == 0:
-            q = link(current())
-            if q != st.query_params.to_dict():
-                st.query_params.from_dict(q)
+        if depth == 0:                  # sent even when it looks unchanged: see below
+            st.query_params.from_dict(link(current()))
         return out
     return wrapped
