@@ -1,6 +1,6 @@
 """Autograd Explorer: `streamlit run streamlit_app.py`.
 
-This file starts the server and serves `page.py`, the page. Before the server answers, the process is
+This file starts the server and serves `explorer/ui/page.py`, the page. Before the server answers, the process is
 set up (one OpenMP and torch thread: many sessions share the box) and every example's first page is
 computed (`explorer.ui.startup.warm`), so the first visitor after a start, a hosted demo's first
 student of the morning, waits for the page and nothing else.
@@ -22,4 +22,4 @@ async def warmed(_app):
     yield
 
 
-app = st.App("page.py", lifespan=warmed)
+app = st.App("explorer/ui/page.py", lifespan=warmed)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 REPEATS = 12
-APP = str(Path(__file__).resolve().parent.parent / "page.py")
+APP = str(Path(__file__).resolve().parent.parent / "explorer" / "ui" / "page.py")
 
 
 def measure(preset: str) -> dict[str, list[float]]:

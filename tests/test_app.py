@@ -23,7 +23,7 @@ def step_slider(at):
     return next(s for s in at.slider if bind.slider_key(s.key))
 
 
-APP = Path(__file__).resolve().parent.parent / "page.py"
+APP = Path(__file__).resolve().parent.parent / "explorer" / "ui" / "page.py"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 

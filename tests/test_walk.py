@@ -32,7 +32,7 @@ def step_slider(at):
     return next(s for s in at.slider if bind.slider_key(s.key))
 
 
-APP = Path(__file__).resolve().parent.parent / "page.py"
+APP = Path(__file__).resolve().parent.parent / "explorer" / "ui" / "page.py"
 WALKS = int(os.environ.get("EXPLORER_WALKS") or 100)
 MOVES = 10
 EXAMPLES = ["single_step", "multi_epoch", "linear_layer", "detach_target", "logistic_regression", "mlp",
