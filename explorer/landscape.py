@@ -72,7 +72,7 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
     coords = tuple(_coord_name(name, i, h.params[name][0]) for name, i in chosen)
     paths = [torch.stack([x.params[n].reshape(len(x) + 1, -1)[:, i] for n, i in chosen], dim=1) for x in histories]
     path = paths[0]
-    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.cost)
+    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.cost, len(h))
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     grid = tuple(_axis(seen[0][:, j], count, [o[:, j] for o in seen[1:]]) for j in range(len(chosen)))
     base = {**run.data, **{n: h.params[n][epoch - 1].clone() for n in h.names}}
@@ -160,7 +160,7 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
         paths.append((flat - flat_centre) @ solve.T)
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     reach = _symmetric_reach(seen[0], seen[1:])
-    m = _fit(POINTS_2D, 2, p.cost) // 2
+    m = _fit(POINTS_2D, 2, p.cost, len(h)) // 2
     axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
     out = _losses(p, lambda a, b: {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}, grid)
@@ -209,9 +209,9 @@ def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
     return torch.linspace(max(lo - pad, -LARGEST), min(hi + pad, LARGEST), points)
 
 
-def _fit(points: int, axes: int, cost) -> int:
+def _fit(points: int, axes: int, cost, epochs: int) -> int:
     """Points per axis: fewer where one forward pass is expensive, so a landscape fits its share."""
-    return max(3, budget.grid_that_fits(cost, points, axes, least=3))
+    return max(3, budget.grid_that_fits(cost, points, axes, least=3, epochs=epochs))
 
 
 def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:

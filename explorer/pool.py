@@ -34,6 +34,7 @@ import weakref
 from collections import OrderedDict, deque
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, spawn, util
+from typing import NamedTuple
 
 from . import clock
 from . import limits as L
@@ -124,16 +125,70 @@ TASKS = {"train": (_train, "train"), "trace": (_trace, "trace"), "gradcheck": (_
          "hog": (_hog, "train"), "grow": (_grow, "train")}
 
 
-def _answer(task: str, args, kwargs, seconds: float) -> bytes:
+class RunRef(NamedTuple):
+    """A run the worker is asked to find in its own cache instead of receiving it again: a run's
+    history can be tens of MB, and every epoch a student looks at is a new trace of the same run."""
+    experiment: object
+
+
+class _Runs:
+    """A worker's recent runs, by experiment: those it trained and those it was sent (bounded in bytes)."""
+
+    def __init__(self, budget: int = 256 * 2**20):
+        self.budget, self.items = budget, OrderedDict()
+
+    def keep(self, run) -> None:
+        size = sum(t.untyped_storage().nbytes() for t in run.history.params.values()) * 2 + 4096
+        self.items[run.experiment] = (run, size)
+        self.items.move_to_end(run.experiment)
+        while len(self.items) > 1 and sum(s for _, s in self.items.values()) > self.budget:
+            self.items.popitem(last=False)
+
+    def resolve(self, x):
+        """`x` with every RunRef replaced by the run it names; KeyError where this worker has none."""
+        if isinstance(x, RunRef):
+            run, _ = self.items[x.experiment]
+            self.items.move_to_end(x.experiment)
+            return run
+        if isinstance(x, (list, tuple)) and any(isinstance(v, RunRef) for v in x):
+            return type(x)(self.resolve(v) for v in x)
+        return x
+
+
+def _refs(x):
+    """`x` with every Run replaced by a RunRef (the app's first try: the worker probably has it)."""
+    from .engine import Run
+    if isinstance(x, Run):
+        return RunRef(x.experiment)
+    if isinstance(x, (list, tuple)) and any(isinstance(v, Run) for v in x):
+        return type(x)(_refs(v) for v in x)
+    return x
+
+
+def _answer(task: str, args, kwargs, seconds: float, runs: _Runs) -> bytes:
     """Run a task under a deadline; the answer as plain pickle bytes (torch's multiprocessing pickler
     would move every tensor into shared memory and pass file descriptors). An ExplorerError goes back
-    as (code, field, details): its custom __init__ does not unpickle."""
+    as (code, field, details): its custom __init__ does not unpickle. A run this worker no longer has
+    is asked for ("need")."""
+    from .engine import Run
     fn, part = TASKS[task]
+    try:
+        args = tuple(runs.resolve(a) for a in args)
+        kwargs = {k: runs.resolve(v) for k, v in kwargs.items()}
+    except KeyError:
+        return pickle.dumps(("need",))
+    for a in (*args, *kwargs.values()):
+        for r in (a if isinstance(a, (list, tuple)) else (a,)):
+            if isinstance(r, Run):
+                runs.keep(r)
     try:
         if seconds <= 0:
             raise clock.too_slow(L.WALL_LIMIT, part)
         with clock.deadline(seconds, part):
-            out = ("ok", fn(*args, **kwargs))
+            result = fn(*args, **kwargs)
+        if isinstance(result, Run):
+            runs.keep(result)
+        out = ("ok", result)
     except ExplorerError as e:
         out = ("error", e.code, e.field, e.details)
     except Exception:      # noqa: BLE001 - a bug: the app logs it and shows the page without this part
@@ -150,12 +205,13 @@ def _serve(conn) -> None:
     import torch
     torch.set_num_threads(1)
     gc.freeze()
+    runs = _Runs()
     while True:
         try:
             task, args, kwargs, deadline = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
-        conn.send_bytes(_answer(task, args, kwargs, deadline - time.monotonic()))
+        conn.send_bytes(_answer(task, args, kwargs, deadline - time.monotonic(), runs))
 
 
 # ------------------------------------------------------------------ processes that never run the app's script
@@ -380,7 +436,22 @@ def call(task: str, *args, **kwargs):
 
 
 def _ask(slot: int, task: str, args, kwargs, deadline: float, part: str):
+    """Send the task with runs by reference first; only a worker that lacks one gets it whole."""
     stop = min(deadline, time.monotonic() + L.RUN_LIMIT)
+    light = (tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()})
+    out = _exchange(slot, task, *light, stop, part)
+    if out[0] == "need":
+        out = _exchange(slot, task, args, kwargs, stop, part)
+    kind = out[0]
+    if kind == "ok":
+        return out[1]
+    if kind == "error":
+        _, code, field, details = out
+        raise ExplorerError(code, field, **details)
+    raise RuntimeError(f"task {task} failed in a worker:\n{out[1]}")
+
+
+def _exchange(slot: int, task: str, args, kwargs, stop: float, part: str):
     payload = pickle.dumps((task, args, kwargs, stop), protocol=pickle.HIGHEST_PROTOCOL)
     for attempt in (1, 2):
         w = _worker(slot)
@@ -407,19 +478,10 @@ def _ask(slot: int, task: str, args, kwargs, deadline: float, part: str):
             _retire(slot, w)
             raise why
     try:
-        out = pickle.loads(w.conn.recv_bytes())
+        return pickle.loads(w.conn.recv_bytes())
     except (EOFError, OSError):
         _retire(slot, w)
         raise ExplorerError("worker_lost", clock.field(part), what=clock.PARTS[part]) from None
-    kind = out[0]
-    if kind == "ok":
-        return out[1]
-    if kind == "error":
-        _, code, field, details = out
-        raise ExplorerError(code, field, **details)
-    if kind == "cancelled":
-        raise clock.Cancelled()
-    raise RuntimeError(f"task {task} failed in a worker:\n{out[1]}")
 
 
 def _stop_when_idle() -> None:

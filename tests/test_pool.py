@@ -47,6 +47,19 @@ def test_bit_identical_to_in_process(name):
     assert nodes[0] == nodes[1]
 
 
+def test_views_of_a_run_come_back_the_same_whether_the_worker_has_the_run_or_not():
+    pool.shutdown()                                             # fresh workers: they have no run yet
+    here = explorer.run(PRESETS["mlp"])
+    g = pool.call("trace", here, 7)                             # sent whole once ...
+    again = pool.call("trace", here, 8)                          # ... then by reference
+    assert [(n.label, n.order) for n in g.nodes] == [(n.label, n.order) for n in here.trace(7).nodes]
+    assert torch.equal(again.node("W1").grad, here.trace(8).node("W1").grad)
+    rep = pool.call("gradcheck", here, 3)
+    assert rep == explorer.gradcheck_report(here, 3)
+    land = pool.call("landscape", here, 2, directions="random")
+    assert torch.equal(land.loss, explorer.landscape(here, 2, directions="random").loss)
+
+
 def test_error_comes_back_the_same():
     with pytest.raises(ExplorerError) as here:
         explorer.run(BAD_LOSS)

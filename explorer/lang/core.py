@@ -902,6 +902,7 @@ class Evaluator:
         self.unbatched = 0                        # ops torch.func.vmap runs once per point of a batch
         self.elements = 0
         self.batched = 0                          # element-operations as a vmap batch weighs them, per point
+        self.rows = 0                             # rows of row-wise ops (softmax): a vmap batch pays per row
         self.flops = 0
         self.bytes = 0
         self._mine = [0]                          # element-operations of the op being sized, innermost last
@@ -1017,7 +1018,7 @@ class Evaluator:
         if self.check:
             inputs = (list(first) if op.tensors else [first]) + args[1:] + list(kwargs.values())
             self._read(*inputs)
-            self._inside(check_inside(op, self.field, args))
+            self._inside(check_inside(op, self.field, args, kwargs))
         return self._cut(fn(*args, **kwargs), *(list(first) if op.tensors else [first]), *args[1:],
                          *kwargs.values())
 
@@ -1043,6 +1044,8 @@ class Evaluator:
                                     right=tuple(args[1].shape))
             self._read(*args)
             self.bytes += args[0].numel() * args[0].element_size()     # the elementwise loss before reduction
+            if name == "cross_entropy" and args[0].dim() > 1:          # a log_softmax over each row first
+                self.rows += args[0].numel() // max(1, args[0].shape[1])
         return self._cut(LOSSES[name](*args, **kwargs), *args)
 
     def _check_pair(self, op, a, b):
@@ -1068,6 +1071,7 @@ class Evaluator:
         self.bytes += inside.held
         self._mine[-1] += inside.elements
         self.flops += inside.flops
+        self.rows += inside.rows
 
     def _bound(self, t, e):
         n = t.numel() or max(t.shape, default=0)

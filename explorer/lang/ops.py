@@ -48,8 +48,8 @@ class Op:
                                       # (measured: `python -m bench calibrate`; exp 2, sin 3, bce 16)
     batched: bool = True              # torch.func.vmap has a batching rule for it; else the landscape's batch
                                       # runs it once per point
-    batch_weight: float | None = None  # its weight inside a vmap batch, where that differs (softmax over short
-                                       # rows, small matrix products: far slower batched than alone)
+    batch_weight: float | None = None  # its weight inside a vmap batch, where that differs (small matrix
+                                       # products: far slower batched than alone)
 
 
 class Inside(NamedTuple):
@@ -57,12 +57,19 @@ class Inside(NamedTuple):
     held: int = 0          # elements it makes inside (refused beyond MAX_INTERMEDIATE x 2)
     elements: int = 0      # element-operations on them
     flops: int = 0         # multiply-adds of a matrix product (BLAS: far cheaper than an element-operation)
+    rows: int = 0          # slices it works along one at a time (a softmax's rows: a vmap batch pays per row)
 
 
-def _like_input(field, args):
-    """Softmax, cumsum, std and friends keep a temporary the size of their input."""
-    n = args[0].numel() if isinstance(args[0], torch.Tensor) else 0
-    return Inside(n, 2 * n)
+def _like_input(field, args, kwargs=None):
+    """Softmax, cumsum, std and friends keep a temporary the size of their input, and work row by row
+    along `dim` (all of it as one row without a dim)."""
+    x = args[0]
+    if not isinstance(x, torch.Tensor):
+        return Inside()
+    n = x.numel()
+    dim = (kwargs or {}).get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
+    length = x.shape[dim] if isinstance(dim, int) and -x.dim() <= dim < max(1, x.dim()) and x.dim() else n
+    return Inside(n, 2 * n, rows=n // length if length else 0)
 
 
 def size_matmul(field, sa, sb) -> Inside:
@@ -90,7 +97,7 @@ def size_matmul(field, sa, sb) -> Inside:
     return Inside(held, held, count * n * k * m)
 
 
-def _matmul(field, args):
+def _matmul(field, args, kwargs=None):
     a, b = args[0], args[1]
     if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
         raise ExplorerError("bad_argument", field, func="@ / matmul", detail="needs tensors on both sides")
@@ -100,7 +107,7 @@ def _matmul(field, args):
     return size_matmul(field, sa, sb)
 
 
-def _products(field, args):
+def _products(field, args, kwargs=None):
     """mm, bmm, dot, mv: every output element is a dot product over the shared dimension, so the
     multiply-adds are the output's size times that dimension (the same count `@` is charged)."""
     a, b = (x for x in args[:2])
@@ -112,7 +119,7 @@ def _products(field, args):
     return Inside(flops=rows * inner * cols)
 
 
-def _linear(field, args):
+def _linear(field, args, kwargs=None):
     """F.linear(x, W): x (..., k) times W (m, k) transposed: every row of x meets every row of W."""
     x, w = args[0], args[1] if len(args) > 1 else None
     if not (isinstance(x, torch.Tensor) and isinstance(w, torch.Tensor)) or x.dim() == 0:
@@ -120,7 +127,7 @@ def _linear(field, args):
     return Inside(flops=x.numel() * (w.shape[0] if w.dim() > 1 else 1))
 
 
-def _pairwise(field, args):
+def _pairwise(field, args, kwargs=None):
     """An op of two tensors that broadcasts them before reducing (kl_div): the broadcast temporaries
     are made inside even when the result is one number ((1, N) against (N, 1) builds N × N)."""
     tensors = [x for x in args[:2] if isinstance(x, torch.Tensor)]
@@ -336,10 +343,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
               "ProdBackward1": ("Along dim: d(prod x)/dxᵢ = the product of the other elements of its slice.",
                                 "沿 dim:d(prod x)/dxᵢ = 同一段中其余元素的乘积。")},
        examples=("w.prod()", "torch.prod(w, dim=1).sum()")),
-    Op("max", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
+    Op("max", weight=3, batch_weight=12, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
        examples=("w.max()", "torch.max(w, dim=1).values.sum()", "w.max(0).values.sum()",
                  "torch.max(w, u).sum()")),
-    Op("min", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
+    Op("min", weight=3, batch_weight=12, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
        examples=("w.min()", "torch.min(w, dim=0).values.sum()")),
     Op("amax", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(True), _TIES),
        rules={"AmaxBackward0": ("The gradient goes to the largest element(s), shared equally among ties; "
@@ -424,10 +431,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
        examples=("torch.bmm(w.unsqueeze(0), x.unsqueeze(0)).sum()",)),
     Op("linear", batch_weight=25, spell="f", arity=(1, 2), keywords=("bias",), inside=_linear, rules=_MATMUL,
        examples=("F.linear(w, x.t()).sum()", "F.linear(w, x.t(), v[:2]).sum()", "F.linear(v, w).sum()")),
-    Op("softmax", batch_weight=10, weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
+    Op("softmax", weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
        worked={"SoftmaxBackward0": "softmax"},
        examples=("(torch.softmax(w, dim=1) * u).sum()", "(F.softmax(w, dim=0) * u).sum()", "(w.softmax(1) * u).sum()")),
-    Op("log_softmax", batch_weight=10, weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
+    Op("log_softmax", weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
        worked={"LogSoftmaxBackward0": "log_softmax"},
        examples=("(torch.log_softmax(w, dim=1) * u).sum()", "(F.log_softmax(w, dim=1) * u).sum()")),
     Op("normalize", weight=4, spell="f", keywords=("p", "dim", "eps"), inside=_like_input,
@@ -493,11 +500,11 @@ def worked() -> dict[str, str]:
 KINKS = {n: op.kink for n, op in OPS.items() if op.kink}
 
 
-def check_inside(op: Op, field: str, args) -> Inside:
+def check_inside(op: Op, field: str, args, kwargs=None) -> Inside:
     """What the op does inside (held in bytes), refused by name beyond MAX_INTERMEDIATE."""
     if op.inside is None:
         return Inside()
-    inside = op.inside(field, args)
+    inside = op.inside(field, args, kwargs)
     if inside.held > L.MAX_INTERMEDIATE * 2:
         raise ExplorerError("too_many_elements", field, what=Bi((f"'{op.name}' inside", f"'{op.name}' 内部")),
                             count=inside.held, limit=L.MAX_INTERMEDIATE)
