@@ -6,6 +6,7 @@ script file with fresh globals and keeps its stdout. Each printed line is parsed
 is compared by its 64-bit pattern with `run.history` (so -0.0 and 0.0 differ, as `.tolist()`
 prints them).
 """
+import ast
 import functools
 import json
 import math
@@ -212,8 +213,24 @@ NEGATIVE_ZERO = [Experiment(tensors={"w": "-0.0", "v": "[-0.0]"}, trainable=("w"
                             optimizer=opt)
                  for opt in OPTIMIZERS for loss in ("loss = w", "loss = w * v.sum()", "v")]
 
+# Exported code that was not Python, or not the same Python: `w[]`, `(,)`, `-0.0 ** w`, and a weight used only
+# in a mask beside a typed constant, which the script gave a `.grad` it never gets.
+SOURCE = [Experiment(tensors={"w": "2.", "x": "[[1., 2.], [3., 4.]]"}, trainable=("w", "x"), loss=loss, lr=0.1,
+                     epochs=3, optimizer=opt)
+          for opt in OPTIMIZERS
+          for loss in ("loss = (w[()] ** 2).sum()", "loss = (x[()] * w).sum()", "loss = torch.reshape(w, ()) * 3",
+                       "loss = (x.reshape(-1)[0].reshape(()) + w.reshape(())) ** 2", "loss = (-0.0) ** w + 4",
+                       "loss = ((-0.0) ** (w - 2)).sum()", "loss = (-2) ** w + (-0.5) ** x.sum()")] + \
+    [Experiment(tensors={"w": "0."}, trainable=("w",), loss="loss = (-0.0) ** w + 4", epochs=2, optimizer=opt)
+     for opt in OPTIMIZERS] + \
+    [Experiment(tensors={"w": "[1., 2.]", "u": "[3., 4.]"}, trainable=("w", "u"), loss=loss, lr=0.1, epochs=3,
+                optimizer=opt)
+     for opt in OPTIMIZERS
+     for loss in ("loss = torch.where(u > 3.5, w, 2 * w) * torch.tensor([1., 2.])",
+                  "loss = (torch.where(u > 3.5, w, 2 * w) - torch.ones(2, dtype=torch.float)).sum()")]
+
 CASES = {"negative_zero": NEGATIVE_ZERO, "colliding": COLLIDING, "aliasing": ALIASING, "unreached": UNREACHED,
-         "later_error": LATER_ERROR}
+         "later_error": LATER_ERROR, "source": SOURCE}
 
 
 def test_export_script_reproduces_presets(printed):
@@ -274,6 +291,24 @@ def test_a_torch_error_in_a_later_epoch_stops_the_script_where_the_run_stops(pri
     assert any(n.code == "stopped_error" for n in run.notes) and 1 < len(run.history) < 20
     res, = check_all(LATER_ERROR, printed)
     assert "between 0 and 1" in res["error"]
+
+
+def test_exported_code_is_python_that_means_what_the_student_wrote(printed):
+    check_all(SOURCE, printed)
+    scripts = {e: explorer.export_script(e) for e in SOURCE}
+    for src in scripts.values():
+        ast.parse(src)
+    lines = {e.loss: src for e, src in scripts.items()}
+    assert "    loss = (w[()] ** 2).sum()" in lines["loss = (w[()] ** 2).sum()"]
+    assert "    loss = torch.reshape(w, ()) * 3" in lines["loss = torch.reshape(w, ()) * 3"]
+    assert "    loss = (-0.0) ** w + 4" in lines["loss = (-0.0) ** w + 4"]
+    zero = [e for e in SOURCE if e.tensors[0] == ("w", "0.")]
+    assert zero and all(printed[e]["stdout"].startswith("当前轮次:1 损失: 5.0 |") for e in zero)   # (-0.0) ** 0 = 1
+    masked = [e for e in SOURCE if "u >" in e.loss]
+    for exp in masked:
+        assert explorer.run(exp).history.grads["u"] is None
+        assert all("u 当前权重: [3.0, 4.0],固定学习率:0.1 更新后梯度: None" in line
+                   for line in printed[exp]["stdout"].splitlines())
 
 
 # ------------------------------------------------------------------ the property: generated experiments

@@ -505,7 +505,7 @@ class _Expr:
                 args.append(tuple(Num(self._int(x, "a size")) for x in a.elts))
             else:
                 args.append(self.build(a))
-        if method and op.sizes and len(args) == 1 and isinstance(args[0], tuple):
+        if method and op.sizes and len(args) == 1 and isinstance(args[0], tuple) and args[0]:
             args = list(args[0])
         if op.sizes:
             sizes = [x for a in args for x in (a if isinstance(a, tuple) else (a,))]
@@ -1214,7 +1214,8 @@ def to_source(e, prec: int = 0) -> str:
     """Plain PyTorch source for a tree: used by export_script, so it must mean exactly the same."""
     t = type(e)
     if t is Num:
-        return f"({e.value!r})" if e.value < 0 and prec >= 3 else repr(e.value)
+        negative = math.copysign(1, e.value) < 0         # -0.0 too: (-0.0) ** w is not -(0.0 ** w)
+        return f"({e.value!r})" if negative and prec >= 3 else repr(e.value)
     if t is Str:
         return repr(e.value)
     if t is Ref:
@@ -1246,7 +1247,7 @@ def to_source(e, prec: int = 0) -> str:
         items = ", ".join(str(i) if not isinstance(i, Slice) else
                           ":".join("" if p is None else str(p) for p in (i.start, i.stop)) +
                           (f":{i.step}" if i.step is not None else "") for i in e.items)
-        return f"{to_source(e.obj, 5)}[{items}]"
+        return f"{to_source(e.obj, 5)}[{items or '()'}]"
     if t is LossModule:
         return f"torch.nn.{e.cls}({_args_src((), e.kwargs)})"
     if t is Apply:
@@ -1255,6 +1256,11 @@ def to_source(e, prec: int = 0) -> str:
 
 
 def _args_src(args, kwargs) -> str:
-    parts = [to_source(a) if not isinstance(a, tuple) else "(" + ", ".join(to_source(x) for x in a) + ",)"
-             for a in args]
+    parts = [to_source(a) if not isinstance(a, tuple) else _tuple_src(a) for a in args]
     return ", ".join(parts + [f"{k}={to_source(v)}" for k, v in kwargs])
+
+
+def _tuple_src(items) -> str:
+    """A tuple of sizes as Python writes it: (), (3,), (2, 3)."""
+    inner = ", ".join(to_source(x) for x in items)
+    return f"({inner},)" if len(items) == 1 else f"({inner})"
