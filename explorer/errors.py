@@ -433,6 +433,15 @@ NOTES: dict[str, tuple[str, str]] = {
                         "请检查这一行是否除以零，或对负数取对数、开平方；调小学习率没有用。"),
     "stopped_error": ("Training stopped at epoch {epoch}: {detail}",
                       "训练在第 {epoch} 轮停止：{detail}"),
+    # the gradient check
+    "gradcheck_one_sided": ("{where}: the loss is defined on one side only (an edge of its domain, such as "
+                            "binary_cross_entropy's [0, 1]), so the estimate there is one-sided: "
+                            "(L(w + ε) − L(w)) / ε or (L(w) − L(w − ε)) / ε, not the central difference.",
+                            "{where}：损失只在一侧有定义（处在定义域的边界上，例如 binary_cross_entropy 的 [0, 1]），"
+                            "所以那里的估计是单侧差分 (L(w + ε) − L(w)) / ε 或 (L(w) − L(w − ε)) / ε，而不是中心差分。"),
+    "gradcheck_undefined": ("{where}: the loss is not defined on either side, within ε (outside its domain), "
+                            "so there is no estimate there (nan).",
+                            "{where}：在 ε 范围内两侧的损失都没有定义（超出了定义域），所以那里没有估计值（nan）。"),
 }
 
 

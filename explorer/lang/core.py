@@ -890,10 +890,14 @@ class Evaluator:
     pass is sized: `work` counts element-operations (each op's inputs and output, matrix products'
     multiply-adds, plus a fixed `OP_COST` per op) and `bytes` what it holds (its values, which
     autograd may save, and what an op makes inside, from its entry in the op table).
-    `keep=True` remembers every value computed, for the graph, and which of them were detached."""
+    `keep=True` remembers every value computed, for the graph, and which of them were detached.
+    `floats=torch.float64` makes the floating constants typed in the loss in that dtype, so a program
+    run on float64 weights (the gradient check) does not meet a float32 target; integer class targets
+    stay integer."""
 
-    def __init__(self, field: str = "loss", check: bool = False, keep: bool = False):
-        self.field, self.check, self.keep = field, check, keep
+    def __init__(self, field: str = "loss", check: bool = False, keep: bool = False,
+                 floats: torch.dtype | None = None):
+        self.field, self.check, self.keep, self.floats = field, check, keep, floats
         self.notes: list[tuple[str, dict]] = []
         self.values: list[torch.Tensor] = []
         self.detached: dict[int, tuple] = {}      # id -> (tensor, its source): values cut from the graph
@@ -984,6 +988,8 @@ class Evaluator:
                                        for i in e.items)], obj)
         if t is Const:
             c = e.spec.exact()
+            if self.floats is not None and c.is_floating_point():
+                c = c.to(self.floats)
             return c.to("meta") if self.check else c
         if t is LossModule:
             return e
