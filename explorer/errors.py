@@ -442,6 +442,15 @@ NOTES: dict[str, tuple[str, str]] = {
     "gradcheck_undefined": ("{where}: the loss is not defined on either side, within ε (outside its domain), "
                             "so there is no estimate there (nan).",
                             "{where}：在 ε 范围内两侧的损失都没有定义（超出了定义域），所以那里没有估计值（nan）。"),
+    # the landscape
+    "landscape_domain": ("Some points of this landscape are outside the loss's domain (torch refuses them, or the "
+                         "loss is not a number there, like binary_cross_entropy of a value outside [0, 1]): they are "
+                         "left as gaps.",
+                         "这张损失地形图上有些点超出了损失的定义域（torch 拒绝计算，或损失在那里不是数，"
+                         "例如 binary_cross_entropy 的输入超出 [0, 1]）：这些点留空。"),
+    "landscape_empty": ("Nothing to draw: the trainable tensors ({names}) have no elements, so the loss has no "
+                        "weight to vary.",
+                        "没有可画的内容：可训练张量（{names}）没有元素，损失没有可以变化的权重。"),
 }
 
 
