@@ -319,6 +319,7 @@ _TORCH = _table((
     (r"^too many indices for tensor of dimension (\d+)$", r"索引太多：这个张量只有 \1 维"),
     (r"^(\w+)\(\) received an invalid combination of arguments.*$", r"\1() 的参数类型不对"),
     (r"^all elements of input should be between 0 and 1$", "输入的所有元素都必须在 0 和 1 之间"),
+    (r"^not enough memory: you tried to allocate (\d+) bytes\.?$", r"内存不足：要分配 \1 字节"),
     (r"^all elements of target should be between 0 and 1$", "目标的所有元素都必须在 0 和 1 之间"),
     (r"^(?:max|min)\(\): Expected reduction dim to be specified for input\.numel\(\) == 0.*$",
      "空张量不能做这个归约运算"),

@@ -961,6 +961,8 @@ class Evaluator:
         if t is Call:
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
+            for v in (*args, *kwargs.values()):
+                _no_module(v, self.field, e.func)
             kind, name = e.func.split(".")
             if kind == "F" and name in LOSSES:
                 return self._loss(name, args, kwargs, e.func)
@@ -968,13 +970,17 @@ class Evaluator:
                             f"in {e.func}")
         if t is Method:
             obj = self.calc(e.obj, env)
+            _no_module(obj, self.field, f".{e.name}()")
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what=f"a number (before .{e.name}())")
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
+            for v in (*args, *kwargs.values()):
+                _no_module(v, self.field, f".{e.name}()")
             return self._op(OPS[e.name], METHOD_FNS[e.name], [obj] + args, kwargs, f"before .{e.name}()")
         if t is Attr:
             obj = self.calc(e.obj, env)
+            _no_module(obj, self.field, f".{e.name}")
             if e.name in _PAIRS:
                 return obj[_PAIRS.index(e.name)]
             if not isinstance(obj, torch.Tensor):
@@ -982,6 +988,7 @@ class Evaluator:
             return obj.T if e.name == "T" else obj.mT
         if t is Index:
             obj = self.calc(e.obj, env)
+            _no_module(obj, self.field, "[ ]")
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what="a number (before [ ])")
             return self._cut(obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i
@@ -997,6 +1004,8 @@ class Evaluator:
             module = e.module if isinstance(e.module, LossModule) else env[e.module.name]
             kwargs = {k: self.calc(v, env) for k, v in module.kwargs}
             args, name = [self.calc(a, env) for a in e.args], CLASSES[module.cls]
+            for v in (*args, *kwargs.values()):
+                _no_module(v, self.field, f"torch.nn.{module.cls}()")
             if name not in LOSSES:
                 return self._op(OPS[name], F_FUNCTIONS[name], args, kwargs, f"in nn.{module.cls}()")
             return self._loss(name, args, kwargs, f"nn.{module.cls}()")
@@ -1076,12 +1085,16 @@ def _class_targets(name, z, y) -> bool:
     return tuple(y.shape) == (tuple(z.shape[:1]) + tuple(z.shape[2:]) if z.dim() > 1 else ())
 
 
-def _no_module(v, field) -> None:
-    if isinstance(v, LossModule):
-        raise ExplorerError("not_allowed", field, what=Bi((f"torch.nn.{v.cls}() in arithmetic",
-                                                            f"torch.nn.{v.cls}() 参与算术运算")),
-                            allowed=Bi((f"Call it on two tensors first, like torch.nn.{v.cls}()(z, y).",
-                                        f"请先用两个张量调用它,例如 torch.nn.{v.cls}()(z, y)。")))
+def _no_module(v, field, func: str | None = None) -> None:
+    """A loss module is only ever called: anywhere else torch would name our class in its message."""
+    for x in v if isinstance(v, (list, tuple)) else (v,):
+        if isinstance(x, LossModule):
+            what = (Bi((f"torch.nn.{x.cls}() in arithmetic", f"torch.nn.{x.cls}() 参与算术运算")) if func is None else
+                    Bi((f"torch.nn.{x.cls}() where a tensor is expected ({func})",
+                        f"把 torch.nn.{x.cls}() 当作张量({func} 处)")))
+            raise ExplorerError("not_allowed", field, what=what,
+                                allowed=Bi((f"Call it on two tensors first, like torch.nn.{x.cls}()(z, y).",
+                                            f"请先用两个张量调用它,例如 torch.nn.{x.cls}()(z, y)。")))
 
 
 def compile_program(program: Program):
@@ -1197,15 +1210,24 @@ def _describe(e) -> str:
         return f".{e.name}"
     if isinstance(e, Const):
         return f"torch.{e.spec.factory}"
-    return type(e).__name__
+    return "this expression"
 
 
-_SOURCE_PATH = re.compile(r"\S*/\S+\.(?:cpp|cc|h|hpp|cu|py):\d+:?\s*")
+# Where in torch's C++ a message was raised: `[enforce fail at alloc_cpu.cpp:127] data. `, a bare
+# `name.cpp:123` or a path to one, with or without `/`; and the allocator's class before its words.
+_SOURCE_PATH = re.compile(r"\[enforce fail at [^\]]*\]\s*(?:[^\s.]*\.\s+)?|\s*\(Triggered internally at [^)]*\)"
+                          r"|(?:\s+at)?\s*\(?[^\s()]*\.(?:cpp|cc|cxx|c|h|hpp|cu|cuh|py):\d+(?::\d+)?\)?:?"
+                          r"|\b\w*Allocator:\s*")
+# Our own classes, should torch ever be handed one and name it: the student never typed them.
+_OURS = re.compile(r"\b(?:LossModule|Num|Str|Ref|Unary|BinOp|Call|Method|Attr|Seq|Const|Slice|Index|Apply|"
+                   r"Program|TensorSpec|Evaluator|_Expr)\b(?=[,)=\]]|'?\s*object)")
 
 
 def clean_error(err) -> str:
-    """torch's message, first line, without the C++ source paths it sometimes starts with."""
-    msg = _SOURCE_PATH.sub("", str(err).split("\n")[0]).strip()
+    """torch's message, first line, without the C++ source locations it sometimes carries and
+    without the names of our own classes."""
+    msg = _SOURCE_PATH.sub(" ", str(err).split("\n")[0])
+    msg = _OURS.sub("expression", re.sub(r"\s+", " ", msg)).strip()
     return msg[:200]
 
 
