@@ -46,6 +46,14 @@ def test_a_loss_pasted_from_inside_a_function_keeps_its_indentation():
     assert run.history.losses.tolist() == [6.0]
 
 
+def test_an_assert_inside_torch_s_meta_decompositions_is_explained():
+    """F.nll_loss of a 2-D target fails the dry run with torch's own AssertionError."""
+    with pytest.raises(ExplorerError) as e:
+        explorer.run(Experiment(tensors={"w": "[0.5, 1.0]"}, trainable=("w",),
+                                loss="loss = F.nll_loss(w, torch.full((2, 2), 0.5)).sum()"))
+    assert e.value.code == "op_failed" and "F.nll_loss" in e.value.en and "target" in e.value.en
+
+
 @pytest.mark.parametrize("loss, line", [
     ("loss = w ** 2 / 0", "loss = w ** 2 / 0"),
     ("a = torch.sqrt(-w)\nb = a * 2\nloss = b.sum() + w.sum()", "a = torch.sqrt(-w)"),

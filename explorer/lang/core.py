@@ -880,7 +880,8 @@ def _size(size, field, func) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------- interpretation
 
-TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
+# AssertionError: some of torch's meta decompositions check their arguments with assert (F.nll_loss of a 2-D target)
+TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError, AssertionError)
 _PAIRWISE = {"+", "-", "*", "/", "**"}
 
 
