@@ -265,12 +265,42 @@ def test_every_view_of_the_crashes_raises_nothing(exp):
     for run in racers.values():
         for k in sorted({1, len(run.history)}):
             explorer.gradcheck_report(run, k)
-            graph = run.trace(k)
-            for step in range(graph.steps + 1):
-                explorer.explain.explain_step(graph, step, "zh")
+            _explain_all(run, k)
             for directions in ("moved", "random"):
                 explorer.landscape(run, k, directions=directions, others=list(racers.values()))
     compile(explorer.export_script(exp), "exported.py", "exec")
+
+
+def every_view(exp: Experiment, explain: bool = True) -> dict | None:
+    """The race of `exp` under every optimizer, and for its own run at the first and last epoch the
+    gradient check, the trace and each step's explanation, both landscapes (the random one with the
+    racers on it) and their figures: {optimizer: Run}, or None where the run itself is refused.
+    Only ExplorerError may come out of any of them, with a clean message."""
+    try:
+        racers = explorer.compare(exp, optimizers=explorer.OPTIMIZERS)
+    except ExplorerError as e:
+        assert not leaks(e), (exp.loss, e.en, e.zh)
+        return None
+    run = racers[exp.optimizer]
+    losses = run.history.losses.tolist()
+    for k in sorted({1, len(run.history)}):
+        views = [lambda: explorer.gradcheck_report(run, k),
+                 lambda: render.landscape_json(explorer.landscape(run, k), losses, k, lang="zh"),
+                 lambda: explorer.landscape(run, k, directions="random", others=list(racers.values()))]
+        if explain:
+            views.append(lambda: _explain_all(run, k))
+        for view in views:
+            try:
+                view()
+            except ExplorerError as e:
+                assert not leaks(e), (exp.loss, e.en, e.zh)
+    return racers
+
+
+def _explain_all(run, k):
+    graph, rep = run.trace(k), explorer.gradcheck_report(run, k)
+    for step in range(graph.steps + 1):
+        explorer.explain.explain_step(graph, step, "zh", check=rep)
 
 
 # ------------------------------------------------------------------ messages: no C++ and none of our classes
