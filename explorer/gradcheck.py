@@ -161,8 +161,8 @@ class _Base:
     @property
     def value(self) -> float:
         if self._value is None:
-            self._value = _at(self.p, self.env64)
-            self._value = math.nan if self._value is None else self._value
+            value = _at(self.p, self.env64)
+            self._value = math.nan if value is None else value
         return self._value
 
 
