@@ -331,6 +331,7 @@ _TORCH = _table((
     (r"^too many indices for tensor of dimension (\d+)$", r"索引太多：这个张量只有 \1 维"),
     (r"^(\w+)\(\) received an invalid combination of arguments.*$", r"\1() 的参数类型不对"),
     (r"^all elements of input should be between 0 and 1$", "输入的所有元素都必须在 0 和 1 之间"),
+    (r"^not enough memory: you tried to allocate (\d+) bytes\.?$", r"内存不足：要分配 \1 字节"),
     (r"^all elements of target should be between 0 and 1$", "目标的所有元素都必须在 0 和 1 之间"),
     (r"^(?:max|min)\(\): Expected reduction dim to be specified for input\.numel\(\) == 0.*$",
      "空张量不能做这个归约运算"),
@@ -445,6 +446,24 @@ NOTES: dict[str, tuple[str, str]] = {
                         "请检查这一行是否除以零，或对负数取对数、开平方；调小学习率没有用。"),
     "stopped_error": ("Training stopped at epoch {epoch}: {detail}",
                       "训练在第 {epoch} 轮停止：{detail}"),
+    # the gradient check
+    "gradcheck_one_sided": ("{where}: the loss is defined on one side only (an edge of its domain, such as "
+                            "binary_cross_entropy's [0, 1]), so the estimate there is one-sided: "
+                            "(L(w + ε) − L(w)) / ε or (L(w) − L(w − ε)) / ε, not the central difference.",
+                            "{where}：损失只在一侧有定义（处在定义域的边界上，例如 binary_cross_entropy 的 [0, 1]），"
+                            "所以那里的估计是单侧差分 (L(w + ε) − L(w)) / ε 或 (L(w) − L(w − ε)) / ε，而不是中心差分。"),
+    "gradcheck_undefined": ("{where}: the loss is not defined on either side, within ε (outside its domain), "
+                            "so there is no estimate there (nan).",
+                            "{where}：在 ε 范围内两侧的损失都没有定义（超出了定义域），所以那里没有估计值（nan）。"),
+    # the landscape
+    "landscape_domain": ("Some points of this landscape are outside the loss's domain (torch refuses them, or the "
+                         "loss is not a number there, like binary_cross_entropy of a value outside [0, 1]): they are "
+                         "left as gaps.",
+                         "这张损失地形图上有些点超出了损失的定义域（torch 拒绝计算，或损失在那里不是数，"
+                         "例如 binary_cross_entropy 的输入超出 [0, 1]）：这些点留空。"),
+    "landscape_empty": ("Nothing to draw: the trainable tensors ({names}) have no elements, so the loss has no "
+                        "weight to vary.",
+                        "没有可画的内容：可训练张量（{names}）没有元素，损失没有可以变化的权重。"),
 }
 
 

@@ -119,7 +119,9 @@ def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -
         lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad, lang)}**")
         c = next((c for c in check.checks if c.name == node.label), None) if check else None
         if c is not None and c.reached:
-            lines.append(f"- {_check(c, w, loss)}" + (w["cut"] if check.detached else ""))
+            edges = "".join(("" if lang == "zh" else " ") + n.message(lang) for n in check.notes
+                            if n.details.get("name") == c.name)
+            lines.append(f"- {_check(c, w, loss)}" + (w["cut"] if check.detached else "") + edges)
         return "\n".join(lines)
     i = 1 if lang == "zh" else 0
     rule = RULES.get(node.op) or _GENERIC

@@ -521,7 +521,10 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
     layout = dict(title=dict(text=w["landscape"], font=dict(size=fs + 4)), template=_template(),
                   margin=dict(l=60, r=20, t=60, b=50), showlegend=True, **_fonts(fs))
     layout["legend"].update(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1)
-    if len(land.coords) == 1:
+    if not land.coords:
+        traces = []
+        layout.update(xaxis=dict(visible=False), yaxis=dict(visible=False))
+    elif len(land.coords) == 1:
         grid, loss = land.grid[0].double().numpy(), land.loss.double().numpy()
         heights = np.asarray(losses, dtype=np.float64)
         xs = path[:len(heights), 0]
@@ -567,7 +570,21 @@ def landscape_json(land, losses, epoch: int, *, projection: bool = False, lang: 
         if land.is_slice:
             layout["title"]["text"] += _slice_note(land, w, k, fs)
             layout["margin"]["t"] += 2 * fs        # room for that second line above the plot
+    _landscape_notes(layout, land, lang, fs)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)
+
+
+NOTE_CHARS = {"en": 110, "zh": 55}      # a note's line in a figure's title: plotly does not wrap text
+
+
+def _landscape_notes(layout: dict, land, lang: str, fs: int) -> None:
+    """The landscape's notes (gaps outside the loss's domain, nothing to draw) under the title, wrapped."""
+    import textwrap
+    lines = [line for note in getattr(land, "notes", ())
+             for line in textwrap.wrap(note.message(lang), NOTE_CHARS.get(lang, NOTE_CHARS["en"]))]
+    if lines:
+        layout["title"]["text"] += "".join(f'<br><span style="font-size:{fs - 2}px">{escape(x)}</span>' for x in lines)
+        layout["margin"]["t"] += int(1.3 * fs * len(lines))
 
 
 def _loss_axis(title: str, loss: np.ndarray, fs: int) -> dict:
@@ -712,6 +729,10 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
     _legend_below(layout, -0.16, projection)
     one = len(land.coords) == 1
     traces = []
+    if not land.coords:
+        layout.update(xaxis=dict(visible=False), yaxis=dict(visible=False))
+        _landscape_notes(layout, land, lang, fs)
+        return pio.to_json(dict(data=traces, layout=layout), validate=False)
     if one:
         grid, loss = land.grid[0].double().numpy(), _finite(land.loss.double().numpy(), False)
         traces.append(dict(type="scatter", x=_typed(grid), y=_typed(loss), mode="lines", name=w["loss"],
@@ -752,4 +773,5 @@ def race_landscape_json(land, racers: list, epoch: int, *, projection: bool = Fa
                                legendgroup=name, showlegend=False, hoverinfo="skip",
                                marker=dict(color=color, size=size, symbol="circle-open" if dashed else "circle",
                                            line=dict(color=CURRENT if not dashed else color, width=2))))
+    _landscape_notes(layout, land, lang, fs)
     return pio.to_json(dict(data=traces, layout=layout), validate=False)

@@ -116,7 +116,8 @@ def test_bmm_is_charged_what_the_same_product_with_at_is():
 def test_one_epoch_too_heavy_to_draw_is_refused_by_name():
     exp = Experiment(tensors={"w": "torch.randn(100, 100)"}, trainable=("w",),
                      loss="p = torch.sigmoid(w.reshape(100, 100, 1).expand(100, 100, 10))\n" +
-                          "\n".join(f"a{i} = F.binary_cross_entropy(p, p.detach())" for i in range(18)) +
+                          "\n".join(f"a{i} = F.binary_cross_entropy(p, p.detach()) + F.binary_cross_entropy(p, p.detach())"
+                                    for i in range(12)) +
                           "\nloss = a0 + a1")
     with pytest.raises(ExplorerError) as e:
         plan(exp)
