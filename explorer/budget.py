@@ -46,14 +46,14 @@ class Rates(NamedTuple):
 
 # Measured on the 2-core dev box (`python -m bench calibrate`): every op-table example and preset, small
 # and large, lands within a small factor of these (the README has the table).
-TRAIN = Rates(op=3_440, element=0.16, flop=0.078)                  # an epoch's forward and backward
+TRAIN = Rates(op=3_410, element=0.16, flop=0.077)                  # an epoch's forward and backward
 UPDATE = {                                                         # an epoch's update: per tensor, per element
-    "gd": (32_000, 4.7), "sgd": (27_700, 3.6), "momentum": (33_300, 4.4), "adam": (49_200, 6.1)}
-FORWARD = Rates(op=9.5, element=0.042, flop=0.0, param=1.64, fixed=210, unbatched=4_700, row=44)  # a landscape point
+    "gd": (32_400, 5.1), "sgd": (28_800, 3.9), "momentum": (33_800, 4.5), "adam": (49_900, 6.6)}
+FORWARD = Rates(element=0.07, param=1.54, fixed=230, unbatched=4_700, row=40, op=0, flop=0)  # a landscape point
 LANDSCAPE = (340_000, 20)                                        # ... and per landscape: fixed, per epoch
-CHECK = Rates(op=300, element=0.18, flop=0.058, param=3.5, fixed=3_000)   # one float64 forward of the check
-TRACE = Rates(op=432_000, element=6.4, flop=1.2, param=64, fixed=590_000)  # an epoch traced, each step drawn
-STEP_NODE = 15_700                                                 # ... and explained; per node drawn per step
+CHECK = Rates(op=280, element=0.2, flop=0.066, param=4.5, fixed=3_300)   # one float64 forward of the check
+TRACE = Rates(op=403_000, element=6.0, flop=1.5, param=73, fixed=646_000)  # an epoch traced, each step drawn
+STEP_NODE = 15_200                                                 # ... and explained; per node drawn per step
 NS = 1e9
 
 

@@ -941,16 +941,20 @@ class Evaluator:
             raise ExplorerError("op_failed", self.field, op=_describe(e), detail=clean_error(err)) from None
         finally:
             mine = self._mine.pop()
+        made = (out,) if isinstance(out, torch.Tensor) else \
+            out if isinstance(out, tuple) and out and all(isinstance(x, torch.Tensor) for x in out) else ()
+        if self.check and made:                          # a tensor, or max/min's (values, indices)
+            op = _op_of(e)
+            own = mine
+            for x in made:
+                self._bound(x, e)
+                own += x.numel()
+                self.bytes += x.numel() * x.element_size()
+            self.ops += 1
+            self.unbatched += op is not None and not op.batched
+            self.elements += round(own * (op.weight if op is not None else 1.0))
+            self.batched += round(own * (op.batch_weight or op.weight if op is not None else 1.0))
         if isinstance(out, torch.Tensor):
-            if self.check:
-                self._bound(out, e)
-                op = _op_of(e)
-                own = mine + out.numel()
-                self.ops += 1
-                self.unbatched += op is not None and not op.batched
-                self.elements += round(own * (op.weight if op is not None else 1.0))
-                self.batched += round(own * (op.batch_weight or op.weight if op is not None else 1.0))
-                self.bytes += out.numel() * out.element_size()
             if self.keep:
                 self.values.append(out)
                 if t is Method and e.name == "detach":
