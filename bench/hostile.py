@@ -126,14 +126,17 @@ def links() -> tuple[Link, ...]:
              "kl_div terms. The check's budget (limits.MAX_CHECK_WORK) divides by the dry run's estimate, "
              "which misses the terms' insides, so nothing is cut.",
              _kl(14, inputs=tuple(f"w{i}" for i in range(1, 8)), target_trainable=True)),
-        Link("landscape", "Most landscape work, opened on the Landscape tab: a 41 x 41 grid (the dry run says a "
-             "point is cheap) of kl_div forward passes, for the 'moved' and the 'random' slice. torch.func.vmap "
-             "has no batching rule for kl_div, so its fallback evaluates the grid point by point.",
+        Link("landscape", "Most landscape work, opened on the Landscape tab: as many grid points as LANDSCAPE_WORK "
+             "allows at the dry run's estimate of a point (~4e5 element-ops: 21 x 21), each really four passes "
+             "over 1e8 numbers (~1.5 s), for the 'moved' and then the 'random' slice, then twice more in the "
+             "race's landscape. torch.func.vmap has no batching rule for kl_div: its fallback evaluates the grid "
+             "point by point. Every tab before it is skipped by opening the link on it (tab=4).",
              _kl(4), {"tab": 4}),
-        Link("race", "Most race work, opened on the Race tab: 27 epochs of one kl_div term, ~40 s a run, just "
-             "under the 60 s guard on a quiet server (and under the engine's first clock check at epoch 32), "
-             "then every optimizer again and at race_lr: 7 more such runs, queued on the one worker, and "
-             "the race's landscape (41 x 41 kl_div passes) for both slices.",
+        Link("race", "Most race work, opened on the Race tab: 31 epochs of one kl_div term, ~35 s a run: under "
+             "the 60 s guard on a quiet server, and never looked at by the engine's clock (first at epoch 32), "
+             "so on a busy one the worker finishes it anyway after the page gave up. Then every optimizer again "
+             "and at race_lr: 7 more such runs, one after the other on the one worker, then the race's "
+             "landscape (30 x 30 kl_div passes) for both slices.",
              _kl(1, epochs=31), {"tab": 5}),
         Link("runaway", "Training the page gives up on: 31 epochs of ten kl_div terms (~7 min). The page "
              "refuses it after the 60 s guard ('too_slow'), but the engine only looks at the clock every 32 "

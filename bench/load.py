@@ -769,8 +769,13 @@ def main(argv=None) -> int:
                 sampler.sample()
                 cpu_used = cpu_seconds(pids | _tree(roots())) - cpu_app
                 rows.append(row(n, results, sampler.peak_kb))
-                if chosen:
-                    hostile_rows.append((n, views, cpu_used, wall, sampler.peak_kb))
+                if chosen:        # what the visitors started goes on after them: wait for it, and count it
+                    tree = hostile.TreeCpu(roots)
+                    tree.pids |= pids
+                    busy, still = hostile.settle(tree, time.perf_counter() + args.hostile_timeout)
+                    sampler.sample()
+                    hostile_rows.append((n, views, cpu_used, wall, sampler.peak_kb,
+                                         tree() - cpu_app - cpu_used, busy, still))
                 bad = [r for r in results if r.error]
                 failures += bad
                 print(f"  N={n}: {len(results)} reruns in {wall:.0f} s, {len(bad)} failed; CPU: app "
@@ -806,11 +811,14 @@ def main(argv=None) -> int:
               f"optimizer and race_lr. Latency: the whole page view (timeout {args.hostile_timeout:g} s).\n")
         print(hostile.views_table([(n, views) for n, views, *_ in hostile_rows]))
         print()
-        for n, views, cpu_used, wall, peak_kb in hostile_rows:
+        for n, views, cpu_used, wall, peak_kb, cpu_after, busy, still in hostile_rows:
             counts = Counter(v.outcome[0] for v in views)
+            after = (f"still busy {busy:.0f} s later (timeout; {cpu_after:.1f} CPU-s by then)" if still else
+                     f"then {cpu_after:.1f} CPU-s more in the {busy:.0f} s until it was quiet")
             print(f"- N={n}, K={args.hostile}: {len(views)} hostile page views "
                   f"({', '.join(f'{c} {o}' for o, c in counts.most_common())}); server {cpu_used:.1f} CPU-s over "
-                  f"{wall:.0f} s ({cpu_used / max(wall, 1e-9):.2f} cores), peak RSS {peak_kb / 1024:.0f} MB")
+                  f"the {wall:.0f} s of the class ({cpu_used / max(wall, 1e-9):.2f} cores), {after}; peak RSS "
+                  f"{peak_kb / 1024:.0f} MB")
     return 1 if failures else 0
 
 
