@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from explorer import Experiment, ExplorerError, share
+from explorer import Experiment, ExplorerError, budget, share
 from explorer import limits as L
 from explorer.experiment import plan
 from explorer.ui.text import TEXT
@@ -54,11 +54,12 @@ def _kl_terms(count: int, inputs=("w",), target: str = "t") -> str:
     return "\n".join(lines + ["loss = " + " + ".join(f"k{j}" for j in range(len(lines) - 1))])
 
 
-def _kl(count: int, epochs: int = 1, inputs=("w",), target_trainable: bool = False, **more) -> Experiment:
+def _kl(count: int, epochs: int = 1, inputs=("w",), target_trainable: bool = False, n: int = N,
+        **more) -> Experiment:
     """kl_div of (1, N) inputs against a (N, 1) target: broadcast inside the op to N x N = 1e8 numbers
     (0.4 GB in float32, 0.8 GB in the gradient check's float64) per term, while the dry run sees
     only the scalar it returns (no `inside=` in its op-table entry) and charges ~2N element-ops."""
-    tensors = tuple((n, f"torch.randn(1, {N})") for n in inputs) + (("t", f"torch.rand({N}, 1)"),)
+    tensors = tuple((name, f"torch.randn(1, {n})") for name in inputs) + (("t", f"torch.rand({n}, 1)"),)
     return Experiment(tensors=tensors, trainable=tuple(inputs) + (("t",) if target_trainable else ()),
                       loss=_kl_terms(count, inputs), epochs=epochs, **more)
 
@@ -70,6 +71,21 @@ def _bmm_loss(products: int) -> str:
     lines = ["a = torch.cat([w, w, w], dim=1)", "b = torch.cat([a, a, a], dim=2) / 17.3", "c0 = torch.bmm(b, b)"]
     lines += [f"c{i} = torch.bmm(c{i - 1}, b)" for i in range(1, products)]
     return "\n".join(lines + [f"loss = torch.tanh(c{products - 1}).mean()"])
+
+
+def _bce_loss(lines: int) -> str:
+    """binary_cross_entropy, twice a line, over a 100,000-element sigmoid: the op table's costliest element."""
+    body = "F.binary_cross_entropy(p, p.detach()) + F.binary_cross_entropy(p, p.detach())"
+    return ("p = torch.sigmoid(w.reshape(100, 100, 1).expand(100, 100, 10))\n" +
+            "\n".join(f"a{i} = {body}" for i in range(lines)) + "\nloss = a0 + a1")
+
+
+def _edge_mlp() -> Experiment:
+    exp = Experiment(tensors=(("x", "torch.randn(1000, 10)"), ("y", "torch.randn(1000, 1)"), ("W1", "torch.randn(10, 20)"),
+                              ("b1", "torch.zeros(20)"), ("W2", "torch.randn(20, 1)"), ("b2", "torch.zeros(1)")),
+                     trainable=("W1", "b1", "W2", "b2"), optimizer="adam", lr=0.01,
+                     loss="h = torch.tanh(x @ W1 + b1)\ng = torch.sin(h) * torch.cos(h)\nloss = F.mse_loss(g @ W2 + b2, y)")
+    return exp.replace(epochs=most_epochs(exp))
 
 
 def _mm_chain(count: int) -> str:
@@ -105,7 +121,7 @@ def most_epochs(exp: Experiment) -> int:
     except ExplorerError:
         return 1
     trained = sum(math.prod(p.specs[n].shape) for n in p.trainable)
-    return max(1, min(L.MAX_EPOCHS, L.MAX_WORK // max(1, p.work), L.MAX_HISTORY // (2 * trained)))
+    return max(1, min(L.MAX_EPOCHS, budget.epochs_that_fit(p.cost, exp.optimizer), L.MAX_HISTORY // (2 * trained)))
 
 
 @functools.cache
@@ -146,6 +162,27 @@ def links() -> tuple[Link, ...]:
         Link("bmm", "bmm charged ~35x below its multiply-adds (a chain of 17 (1, 300, 300) products), with as "
              "many epochs as the budget accepts; opened on the Race tab: 8 such runs.",
              bmm.replace(epochs=most_epochs(bmm)), {"tab": 5, "race_lr": 1e-5}),
+        # Against the page budget (issue 12): each accepted at the edge of one part's share, where the
+        # estimate is least sure (ops vmap batches badly, row-wise ops, small matrix products).
+        Link("train_edge", "The heaviest training the budget accepts (a 1000-row tanh MLP, Adam, the most epochs "
+             "that fit the training share), opened on the Race tab with a second learning rate: the race "
+             "can only keep the racers that fit its share.",
+             _edge_mlp(), {"tab": 5}),
+        Link("trace_edge", "An epoch just under the trace share: binary_cross_entropy (the costliest element in "
+             "the op table) over 100,000-element values, on the Graph tab, every step explained.",
+             Experiment(tensors=(("w", "torch.randn(100, 100)"),), trainable=("w",), loss=_bce_loss(9))),
+        Link("kldiv_small", "kl_div sized inside (250 x 250 broadcast) but with no vmap batching rule: the "
+             "landscape runs it once per point. Opened on the Landscape tab.",
+             _kl(6, n=250), {"tab": 4}),
+        Link("softmax_rows", "Softmax over 5,000 rows of 2: a vmap batch pays per row. Landscape tab.",
+             Experiment(tensors=(("w", "torch.randn(100, 100)"),), trainable=("w",),
+                        loss="\n".join(f"s{i} = torch.softmax(w.reshape(5000, 2) * {i + 1}, dim=1)" for i in range(8))
+                             + "\nloss = (s0 * s1 * s2 * s3 * s4 * s5 * s6 * s7).sum()"), {"tab": 4}),
+        Link("small_k", "Matrix products with an inner size of 1 (1,000 x 1 by 1 x 10): batched, each point "
+             "redoes them element by element. Landscape tab.",
+             Experiment(tensors=(("x", "torch.randn(1000, 1)"), ("w", "torch.randn(1, 10)"), ("y", "torch.randn(1000, 10)")),
+                        trainable=("w",), loss="\n".join(f"z{i} = torch.tanh(x @ w * {i + 1})" for i in range(6))
+                        + "\nloss = F.mse_loss(z0 + z1 + z2 + z3 + z4 + z5, y)"), {"tab": 4}),
         Link("many_trainable", "MAX_TENSORS trainable (8 x 100 x 100, Adam), as many epochs as the recorded "
              "history allows: per-tensor costs (64 checked elements each, Adam state, log rows, random "
              "directions over 80,000 numbers). Honest sizes: a guard for when the unsized ops are fixed.",
@@ -499,10 +536,11 @@ def main(argv=None) -> int:
         for link in chosen:
             try:
                 p = plan(link.experiment)
-                budget = f"accepted, {p.work:.3g} element-ops an epoch x {link.experiment.epochs} epochs"
+                page = budget.page_ns(p.cost, link.experiment.optimizer, link.experiment.epochs)
+                verdict = "accepted, estimated " + ", ".join(f"{k} {v / budget.NS:.2g} s" for k, v in page.items())
             except ExplorerError as e:
-                budget = f"refused by the dry run: {e.code}"
-            print(f"{link.name} (tab {link.tab}; {budget}): {link.attacks}\n  ?{link.query()}\n")
+                verdict = f"refused by the dry run: {e.code}"
+            print(f"{link.name} (tab {link.tab}; {verdict}): {link.attacks}\n  ?{link.query()}\n")
         return 0
     results = []
     for link in chosen:

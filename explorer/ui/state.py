@@ -220,7 +220,12 @@ def attempt(exp: Experiment, spinner: str) -> Shown:
         log.exception("training failed for %r", exp)
         internal = True
     fallback = ss.get("last_good") or PRESETS.get(ss.get("preset")) or PRESETS[DEFAULT_PRESET]
-    return Shown(fallback, compute.train(fallback), error, internal)
+    try:
+        return Shown(fallback, compute.train(fallback), error, internal)
+    except ExplorerError as again:      # the server is too busy even for the last good run: say so, keep
+        lang_ = "zh" if ss.get("lang") == "zh" else "en"          # the inputs, and let the next rerun retry
+        st.warning(again.message(lang_), icon=":material/timer:")
+        st.stop()
 
 
 def epoch(n_epochs: int) -> int:
