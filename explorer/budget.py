@@ -46,14 +46,14 @@ class Rates(NamedTuple):
 
 # Measured on the 2-core dev box (`python -m bench calibrate`): every op-table example and preset, small
 # and large, lands within a small factor of these (the README has the table).
-TRAIN = Rates(op=3_410, element=0.16, flop=0.077)                  # an epoch's forward and backward
+TRAIN = Rates(op=3_980, element=0.16, flop=0.067)                  # an epoch's forward and backward
 UPDATE = {                                                         # an epoch's update: per tensor, per element
-    "gd": (32_400, 5.1), "sgd": (28_800, 3.9), "momentum": (33_800, 4.5), "adam": (49_900, 6.6)}
-FORWARD = Rates(element=0.07, param=1.54, fixed=230, unbatched=4_700, row=40, op=0, flop=0)  # a landscape point
-LANDSCAPE = (340_000, 20)                                        # ... and per landscape: fixed, per epoch
-CHECK = Rates(op=280, element=0.2, flop=0.066, param=4.5, fixed=3_300)   # one float64 forward of the check
-TRACE = Rates(op=403_000, element=6.0, flop=1.5, param=73, fixed=646_000)  # an epoch traced, each step drawn
-STEP_NODE = 15_200                                                 # ... and explained; per node drawn per step
+    "gd": (39_200, 4.7), "sgd": (36_200, 3.0), "momentum": (40_500, 4.2), "adam": (58_500, 6.2)}
+FORWARD = Rates(element=0.069, param=1.56, fixed=230, unbatched=4_600, row=41, op=0, flop=0)  # a landscape point
+LANDSCAPE = (330_000, 86)                                        # ... and per landscape: fixed, per epoch
+CHECK = Rates(op=375, element=0.19, flop=0.063, param=4.5, fixed=3_240)  # one float64 forward of the check
+TRACE = Rates(op=315_000, element=6.3, flop=1.2, param=65, fixed=760_000)  # an epoch traced, each step drawn
+STEP_NODE = 23_700                                                 # ... and explained; per node drawn per step
 NS = 1e9
 
 

@@ -18,7 +18,7 @@ LR_RANGE = (1e-6, 10.0)
 MAX_SEED = 2**31 - 1
 # Seconds of one dev-box core each part of one page view may cost, as budget.py estimates it before it
 # runs: the slowest page view a link can ask for (every tab) stays within ~10 CPU-seconds.
-SHARES = {"train": 2.5,        # the run: its epochs
+SHARES = {"train": 2.7,        # the run: its epochs
           "trace": 0.5,        # one epoch's graph, traced and explained (an epoch over this is refused)
           "check": 0.3,        # the gradient check of one epoch: fewer elements where it would not fit
           "landscape": 0.3,    # one landscape: a coarser grid where it would not fit

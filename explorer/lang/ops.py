@@ -455,20 +455,20 @@ OPS.update({op.name: op for op in [
     Op("/", weight=3, spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
     Op("**", weight=4, spell="", rules=_POW),
     Op("[]", spell="", rules=_moves("SelectBackward0", "SliceBackward0")),
-    Op("mse_loss", spell="", worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
+    Op("mse_loss", spell="", examples=("F.mse_loss(w, u)", "torch.nn.MSELoss(reduction='sum')(w, u)"), worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
                                                          "mse = mean((z - y)²),所以 d mse/dz = 2·(z - y)/N。")}),
-    Op("binary_cross_entropy", weight=16, spell="", rules={"BinaryCrossEntropyBackward0": (
+    Op("binary_cross_entropy", weight=16, spell="", examples=("F.binary_cross_entropy(torch.sigmoid(w), torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyBackward0": (
         "bce = -mean(y·ln p + (1-y)·ln(1-p)), so d bce/dp = (p - y) / (p·(1 - p)) / N.",
         "bce = -mean(y·ln p + (1-y)·ln(1-p)),所以 d bce/dp = (p - y) / (p·(1 - p)) / N。")}),
-    Op("binary_cross_entropy_with_logits", weight=3, spell="", rules={"BinaryCrossEntropyWithLogitsBackward0": (
+    Op("binary_cross_entropy_with_logits", weight=3, spell="", examples=("F.binary_cross_entropy_with_logits(w, torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyWithLogitsBackward0": (
         "With logits z: d bce/dz = (σ(z) - y)/N.", "对 logits z:d bce/dz = (σ(z) - y)/N。")}),
-    Op("smooth_l1_loss", spell="", rules={"SmoothL1LossBackward0": (
+    Op("smooth_l1_loss", spell="", examples=("F.smooth_l1_loss(w, u)",), rules={"SmoothL1LossBackward0": (
         "d/dz = (z - y)/β where |z - y| < β, else sign(z - y); divided by N.",
         "|z - y| < β 时 d/dz = (z - y)/β,否则为 sign(z - y);再除以 N。")}),
-    Op("huber_loss", spell="", rules={"HuberLossBackward0": (
+    Op("huber_loss", spell="", examples=("F.huber_loss(w, u)",), rules={"HuberLossBackward0": (
         "d/dz = (z - y) where |z - y| < δ, else δ·sign(z - y); divided by N.",
         "|z - y| < δ 时 d/dz = z - y,否则为 δ·sign(z - y);再除以 N。")}),
-    Op("cross_entropy", batch_weight=10, weight=2, spell="", rules={**_LOG_SOFTMAX, "NllLossBackward0": (
+    Op("cross_entropy", batch_weight=10, weight=2, spell="", examples=("F.cross_entropy(w, torch.tensor([0, 2]))",), rules={**_LOG_SOFTMAX, "NllLossBackward0": (
         "nll picks -log p of the target class: gradient -1/N there, 0 elsewhere.",
         "nll 取目标类别的 -log p:该处梯度为 -1/N,其余为 0。")}),
 ]})
