@@ -170,7 +170,7 @@ def links() -> tuple[Link, ...]:
              _edge_mlp(), {"tab": 5}),
         Link("trace_edge", "An epoch just under the trace share: binary_cross_entropy (the costliest element in "
              "the op table) over 100,000-element values, on the Graph tab, every step explained.",
-             Experiment(tensors=(("w", "torch.randn(100, 100)"),), trainable=("w",), loss=_bce_loss(9))),
+             Experiment(tensors=(("w", "torch.randn(100, 100)"),), trainable=("w",), loss=_bce_loss(8))),
         Link("kldiv_small", "kl_div sized inside (250 x 250 broadcast) but with no vmap batching rule: the "
              "landscape runs it once per point. Opened on the Landscape tab.",
              _kl(6, n=250), {"tab": 4}),

@@ -144,5 +144,5 @@ def page_ns(c: Cost, optimizer: str, epochs: int, checked: int = 64) -> dict[str
     fit, _ = racers_that_fit(list(enumerate(race)))
     return {"train": train_ns(c, optimizer, epochs), "trace": trace_ns(c),
             "check": check_ns(c, checked_that_fit(c, checked)),
-            "landscape": 3 * landscape_ns(c, grid_that_fits(c, 41, 2, epochs=epochs) ** 2, epochs),
+            "landscape": 3 * landscape_ns(c, grid_that_fits(c, 41, 2, least=3, epochs=epochs) ** 2, epochs),
             "race": sum(race[i] for i in fit)}

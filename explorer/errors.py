@@ -124,6 +124,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "much heavier than its estimate. It was stopped and nothing was kept: try again in a moment.",
                  "服务器没能在 {limit} 秒内完成{what}：它现在非常繁忙，或者这次计算比估算的重得多。计算已停止，结果没有保存："
                  "请稍后再试。"),
+    "landscape_too_heavy": ("The landscape of this loss is not drawn: even its coarsest grid ({points} points, one "
+                            "forward pass each) would take about {time} of the server's time, and the landscape's "
+                            "share of a page is {limit}. The other tabs show this run as usual.",
+                            "这个损失的损失地形没有绘制：即使最粗的网格（{points} 个点，每个点前向计算一次）也要占用服务器约 "
+                            "{time}，而一个页面留给损失地形的时间是 {limit}。其他标签页照常显示这次运行。"),
     "worker_lost": ("The server lost the process computing {what} (it may have run out of memory). Nothing was "
                     "kept: try again, or use smaller tensors.",
                     "服务器上负责计算{what}的进程意外退出（可能内存不足）。结果没有保存：请重试，或使用更小的张量。"),

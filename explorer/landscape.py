@@ -231,8 +231,14 @@ def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
 
 
 def _fit(points: int, axes: int, cost, epochs: int) -> int:
-    """Points per axis: fewer where one forward pass is expensive, so a landscape fits its share."""
-    return max(3, budget.grid_that_fits(cost, points, axes, least=3, epochs=epochs))
+    """Points per axis: fewer where one forward pass is expensive, so a landscape fits its share; refused,
+    naming the share, where not even 3 per axis would."""
+    n = budget.grid_that_fits(cost, points, axes, least=3, epochs=epochs)
+    if not n:
+        raise ExplorerError("landscape_too_heavy", "landscape", points=3 ** axes,
+                            time=budget.seconds(budget.landscape_ns(cost, 3 ** axes, epochs)),
+                            limit=budget.seconds(budget.share_ns("landscape")))
+    return n
 
 
 def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:

@@ -356,11 +356,11 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rules={"AminBackward0": ("The gradient goes to the smallest element(s), shared equally among ties; "
                                 "the others get 0.", "梯度给最小的元素(并列时平分),其余得到 0。")},
        examples=("w.amin(dim=1).sum()",)),
-    Op("std", weight=2, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
+    Op("std", batch_weight=30, weight=2, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
        rules={"StdBackward0": ("d std/dxᵢ = (xᵢ - mean) / ((N - correction)·std).",
                                "d std/dxᵢ = (xᵢ - mean) / ((N - correction)·std)。")},
        examples=("w.std()", "torch.std(w, dim=1).sum()", "w.std(correction=0)")),
-    Op("var", weight=3, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
+    Op("var", batch_weight=30, weight=3, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
        rules={"VarBackward0": ("d var/dxᵢ = 2·(xᵢ - mean) / (N - correction).",
                                "d var/dxᵢ = 2·(xᵢ - mean) / (N - correction)。")},
        examples=("w.var()", "torch.var(w, dim=0).sum()")),
@@ -457,10 +457,10 @@ OPS.update({op.name: op for op in [
     Op("[]", spell="", rules=_moves("SelectBackward0", "SliceBackward0")),
     Op("mse_loss", spell="", examples=("F.mse_loss(w, u)", "torch.nn.MSELoss(reduction='sum')(w, u)"), worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
                                                          "mse = mean((z - y)²),所以 d mse/dz = 2·(z - y)/N。")}),
-    Op("binary_cross_entropy", weight=16, spell="", examples=("F.binary_cross_entropy(torch.sigmoid(w), torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyBackward0": (
+    Op("binary_cross_entropy", batch_weight=60, weight=16, spell="", examples=("F.binary_cross_entropy(torch.sigmoid(w), torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyBackward0": (
         "bce = -mean(y·ln p + (1-y)·ln(1-p)), so d bce/dp = (p - y) / (p·(1 - p)) / N.",
         "bce = -mean(y·ln p + (1-y)·ln(1-p)),所以 d bce/dp = (p - y) / (p·(1 - p)) / N。")}),
-    Op("binary_cross_entropy_with_logits", weight=3, spell="", examples=("F.binary_cross_entropy_with_logits(w, torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyWithLogitsBackward0": (
+    Op("binary_cross_entropy_with_logits", batch_weight=60, weight=3, spell="", examples=("F.binary_cross_entropy_with_logits(w, torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyWithLogitsBackward0": (
         "With logits z: d bce/dz = (σ(z) - y)/N.", "对 logits z:d bce/dz = (σ(z) - y)/N。")}),
     Op("smooth_l1_loss", spell="", examples=("F.smooth_l1_loss(w, u)",), rules={"SmoothL1LossBackward0": (
         "d/dz = (z - y)/β where |z - y| < β, else sign(z - y); divided by N.",
