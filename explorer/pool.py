@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import io
 import logging
+import math
 import os
 import pickle
 import signal
@@ -51,17 +52,19 @@ log = logging.getLogger(__name__)
 
 
 def workers() -> int:
-    """The pool size: one core fewer than we have, for the app's own process serves every page from
-    the one left; so none on a one-core container, where a worker only adds memory (a forkserver and
-    a worker cost ~290 MB, and Community Cloud's smallest container has 690 MB). EXPLORER_WORKERS
-    overrides it (0 = no pool, run in the calling thread)."""
+    """The pool size: as many as the cores we have, from two (the app's own process is mostly waiting
+    then; two workers let heavy tasks run on one while a class's quick ones use the other); none on a
+    one-core container, where a worker only adds memory (a forkserver and a worker cost ~290 MB, and
+    Community Cloud's smallest container has 690 MB). EXPLORER_WORKERS overrides it (0 = no pool, run in
+    the calling thread)."""
     env = os.environ.get(ENV, "").strip()
     if env:
         n = int(env)
         if n < 0:
             raise ValueError(f"{ENV} must be >= 0, got {env!r}")
         return n
-    return cores() - 1
+    n = cores()
+    return n if n >= 2 else 0
 
 
 # ------------------------------------------------------------------ the tasks
@@ -280,18 +283,21 @@ class _Context(mp_context.ForkServerContext):
 class Turns:
     """`slots` handed out in turns between owners (sessions): each owner waiting has a queue, and a free
     slot goes to the waiting owner served least recently (one never served first), so a session waiting
-    gets a worker before any other gets its next one. A waiter gives up at its deadline (too_slow) or
-    when its caller has gone (Cancelled)."""
+    gets a worker before any other gets its next one. Heavy tasks (seconds, by their estimate) never take
+    the last free slot of several, so a class's quick tasks are not queued behind them. A waiter gives up
+    at its deadline (too_slow) or when its caller has gone (Cancelled)."""
 
     def __init__(self, slots: int):
         self._cond = threading.Condition()
         self._free = list(range(slots))
+        self._heavy_slots = max(1, slots - 1)            # heavy tasks leave one worker to everyone else
+        self._heavy_busy = 0
         self._queues: OrderedDict = OrderedDict()        # owner -> deque of tickets, in order of arrival
         self._served: dict = {}                          # owner -> when it last got a slot (a counter)
         self._count = 0
 
-    def acquire(self, owner, deadline: float, part: str) -> int:
-        ticket = object()
+    def acquire(self, owner, deadline: float, part: str, heavy: bool = False) -> int:
+        ticket = (object(), heavy)
         with self._cond:
             self._queues.setdefault(owner, deque()).append(ticket)
             try:
@@ -305,15 +311,17 @@ class Turns:
                 self._drop(owner, ticket)
                 raise
             self._drop(owner, ticket)
+            self._heavy_busy += heavy
             self._count += 1
             self._served[owner] = self._count
             if len(self._served) > 4 * len(self._queues) + 64:        # forget sessions that stopped asking
                 self._served = {o: c for o, c in self._served.items() if o in self._queues or o == owner}
             return self._free.pop()
 
-    def release(self, slot: int) -> None:
+    def release(self, slot: int, heavy: bool = False) -> None:
         with self._cond:
             self._free.append(slot)
+            self._heavy_busy -= heavy
             self._cond.notify_all()
 
     def waiting(self) -> int:
@@ -321,10 +329,12 @@ class Turns:
             return sum(len(q) for q in self._queues.values())
 
     def _next(self):
-        if not self._queues:
+        """The head ticket of the waiting owner served least recently (ties: the first to arrive) among
+        those whose head may run now: a heavy one only while a worker stays free for the rest."""
+        ready = [o for o, q in self._queues.items() if not q[0][1] or self._heavy_busy < self._heavy_slots]
+        if not ready:
             return None
-        owner = min(self._queues, key=lambda o: self._served.get(o, 0))     # ties: the first to arrive
-        return self._queues[owner][0]
+        return self._queues[min(ready, key=lambda o: self._served.get(o, 0))][0]
 
     def _drop(self, owner, ticket) -> None:
         q = self._queues.get(owner)
@@ -411,16 +421,24 @@ def _retire(slot: int, w: _Worker) -> None:
     w.kill()
 
 
-def call(task: str, *args, **kwargs):
+def call(task: str, *args, estimate: float = math.inf, **kwargs):
     """`task(*args, **kwargs)` in a worker process (in this thread where there is none), in turn with
     other sessions; returns its result, or raises its ExplorerError, `too_slow` past the deadline, or
-    clock.Cancelled when the caller has gone. Errors are never cached by the caller's Store."""
+    clock.Cancelled when the caller has gone. Errors are never cached by the caller's Store.
+
+    `estimate` is the budget's nanoseconds for the task: a quick one (under limits.LIGHT_TASK) runs in
+    this thread at once, as a round trip to a worker would cost more than it; a heavy one (over
+    limits.HEAVY_TASK) waits for a worker that is not the last one free."""
     global _busy, _last_used
     part = TASKS[task][1]
-    size = workers()
     deadline = time.monotonic() + min(L.WALL_LIMIT, clock.left())
+    if estimate <= L.LIGHT_TASK * 1e9:
+        with clock.deadline(min(L.RUN_LIMIT, deadline - time.monotonic()), part):
+            return TASKS[task][0](*args, **kwargs)
+    size = workers()
+    heavy = estimate > L.HEAVY_TASK * 1e9
     turns = _turns_for(max(1, size))
-    slot = turns.acquire(clock.owner(), deadline, part)
+    slot = turns.acquire(clock.owner(), deadline, part, heavy)
     with _lock:
         _busy += 1
     try:
@@ -432,7 +450,7 @@ def call(task: str, *args, **kwargs):
         with _lock:
             _busy -= 1
             _last_used = time.monotonic()
-        turns.release(slot)
+        turns.release(slot, heavy)
 
 
 def _ask(slot: int, task: str, args, kwargs, deadline: float, part: str):
@@ -522,6 +540,6 @@ def start() -> None:
         threading.Thread(target=_worker, args=(0,), name="explorer-pool-start", daemon=True).start()
 
 
-def run(exp):
+def run(exp, estimate: float = math.inf):
     """`explorer.run(exp)` in a worker: the same Run, bit for bit, or the same ExplorerError."""
-    return call("train", exp)
+    return call("train", exp, estimate=estimate)

@@ -16,7 +16,7 @@ import explorer
 from explorer import budget, pool, render
 from explorer.explain import explain_step, worked_numbers
 from explorer.experiment import Experiment
-from explorer.gradcheck import Report
+from explorer.gradcheck import Report, checkable
 
 from .store import Store
 from .text import t
@@ -36,13 +36,17 @@ LR_NODES = 6                # graphs up to this many nodes are drawn left to rig
 def train(exp: Experiment) -> explorer.Run:
     """Validate and train (in a worker process where there is a spare core); raises ExplorerError
     for bad input, and errors are not cached."""
-    return RUNS.get(exp, lambda: pool.run(exp))
+    def make():
+        p = explorer.plan(exp)                 # a bad input is explained here, without a worker
+        return pool.run(exp, budget.train_ns(p.cost, exp.optimizer, exp.epochs))
+    return RUNS.get(exp, make)
 
 
 def graph_of(run: explorer.Run, epoch: int) -> explorer.Graph:
     """Epoch `epoch`'s graph, traced in a worker (a bounded, stoppable task), once per (experiment, epoch)."""
     run.check_epoch(epoch)
-    return GRAPHS.get((run.experiment, epoch), lambda: pool.call("trace", run, epoch))
+    return GRAPHS.get((run.experiment, epoch),
+                      lambda: pool.call("trace", run, epoch, estimate=budget.trace_ns(run.plan.cost)))
 
 
 def dot_of(run: explorer.Run, epoch: int, step: int | None, projection: bool, lang: str,
@@ -85,7 +89,8 @@ def gradcheck(run: explorer.Run, epoch: int) -> Report:
     """Autograd's gradient beside float64 central differences, and any kinks; two forward passes per
     checked element, as many elements as the check's share of the page's budget pays for, computed in a
     worker once per (experiment, epoch)."""
-    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: pool.call("gradcheck", run, epoch))
+    estimate = budget.check_ns(run.plan.cost, checkable(run))
+    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: pool.call("gradcheck", run, epoch, estimate=estimate))
 
 
 def image(dot: str, fmt: str) -> bytes:
@@ -105,7 +110,14 @@ def curve(run: explorer.Run, which: str, epoch: int, log_y: bool, projection: bo
 def landscape_grid(run: explorer.Run, epoch: int, directions: str = "moved") -> explorer.Landscape:
     """The loss over the weights at `epoch`, computed in a worker once per (experiment, epoch, slice)."""
     return LANDSCAPES.get((run.experiment, epoch, directions),
-                          lambda: pool.call("landscape", run, epoch, directions=directions))
+                          lambda: pool.call("landscape", run, epoch, directions=directions,
+                                            estimate=landscape_estimate(run)))
+
+
+def landscape_estimate(run: explorer.Run) -> float:
+    """What one landscape of this run costs: its full grid, or its whole share where that is coarser."""
+    full = budget.landscape_ns(run.plan.cost, explorer.landscape_points(2) ** 2, len(run.history))
+    return min(full, budget.share_ns("landscape"))
 
 
 def landscape(run: explorer.Run, epoch: int, projection: bool, lang: str, directions: str = "moved") -> str:
@@ -177,7 +189,8 @@ def race_landscape(run: explorer.Run, runs: list, epoch: int, projection: bool, 
 
     def make():
         others = [r for _, _, r in runs]
-        land = pool.call("landscape", run, epoch, directions=directions, others=others)
+        land = pool.call("landscape", run, epoch, directions=directions, others=others,
+                         estimate=landscape_estimate(run))
         return render.race_landscape_json(land, _racers(runs), epoch, projection=projection, lang=lang)
     return VIEWS.get(key, make)
 
