@@ -25,7 +25,7 @@ SHARES = {"train": 2.7,        # the run: its epochs
           "race": 1.5}         # the other optimizers' runs at both learning rates: fewer racers
 MAX_EPOCH_MB = 64          # MB one epoch may hold: values autograd saves, gradients, what ops allocate inside
 WALL_LIMIT = 60.0          # seconds from asking to answer, queue included: past it the request fails, nothing is kept
-LIGHT_TASK = 0.05          # seconds (estimated): a task this quick runs in the page's own thread
+LIGHT_TASK = 0.01          # seconds (estimated): a task this quick runs in the page's own thread
 HEAVY_TASK = 0.5           # seconds (estimated): a task this long never takes the last free worker
 RUN_LIMIT = 20.0           # seconds one task may run (its estimate is at most a few): past it, it is stopped
 MAX_WORKER_MB = 1500       # resident MB of a worker process (about 300 idle): past it, its task is stopped
