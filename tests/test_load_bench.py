@@ -47,7 +47,8 @@ def _hostile_links():
     from explorer import PRESETS
     mlp = PRESETS["mlp"]
     return (hostile.Link("small", "a cheap link with every tab and both slices", mlp.replace(epochs=40)),
-            hostile.Link("refused", "more work than the budget accepts", mlp.replace(epochs=10_000), {"tab": 4}))
+            hostile.Link("refused", "more work than the budget accepts", hostile._edge_mlp().replace(epochs=10_000),
+                         {"tab": 4}))
 
 
 def test_hostile_visitor_beside_one_student(app_url):
