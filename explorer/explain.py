@@ -69,13 +69,16 @@ def _label(node: Node) -> str:
     return f"`{node.label}`"
 
 
-def explain_step(graph: Graph, k: int, lang: str = "en", check=None, worked: bool = True) -> str:
+def explain_step(graph: Graph, k: int, lang: str = "en", check=None, worked: bool = True,
+                 conceal: bool = False) -> str:
     """Markdown explaining backward step k (0 = the start at the loss); Chinese sentences get
     full-width punctuation, as every message of the app does. With `check` (a gradcheck Report of
     the same epoch), a leaf's step also gives the finite-difference estimate of its gradient.
     `worked=False` leaves out the step's numbers worked out (`worked_numbers`), for a page that
-    shows them apart: aligned matrices are taller than a projected screen has room for beside a graph."""
-    text = _explain(graph, k, lang, check, worked)
+    shows them apart: aligned matrices are taller than a projected screen has room for beside a graph.
+    `conceal=True` (predict mode, before the answer) says the rule and what arrived, and "?" for what the
+    step sends, its worked numbers, and, at a leaf, the total and its check."""
+    text = _explain(graph, k, lang, check, worked and not conceal, conceal)
     return fullwidth(text) if lang == "zh" else text
 
 
@@ -96,7 +99,7 @@ def _worked(graph: Graph, node: Node, w: dict) -> list[str]:
         return []
 
 
-def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -> str:
+def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True, conceal: bool = False) -> str:
     w = _WORDS["zh" if lang == "zh" else "en"]
     n = graph.steps
     out = next(x for x in graph.nodes if x.kind == "output")
@@ -111,7 +114,7 @@ def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -
     if node.kind == "leaf":
         lines.append(f"- {w['leaf'].format(name=node.label)}")
         lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad, lang)}**")
-        c = next((c for c in check.checks if c.name == node.label), None) if check else None
+        c = next((c for c in check.checks if c.name == node.label), None) if check and not conceal else None
         if c is not None and c.reached:
             edges = "".join(("" if lang == "zh" else " ") + n.message(lang) for n in check.notes
                             if n.details.get("name") == c.name)
@@ -124,8 +127,8 @@ def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -
     incoming = node.grad
     for e in graph.inputs(node.id):
         src = graph.node(e.src)
-        sent = fmt(e.grad, lang) if e.grad is not None else w["none"]
-        local = _local(e.grad, incoming)
+        sent = "?" if conceal and e.grad is not None else fmt(e.grad, lang) if e.grad is not None else w["none"]
+        local = "" if conceal else _local(e.grad, incoming)
         product = f"{local} × {fmt(incoming, lang)} = " if local else ""
         lines.append(f"- {w['sends'].format(to=_label(src))}: {product}**{sent}**")
     if worked:

@@ -8,7 +8,7 @@ tests all render the same way.
 from ..numbers import SMALL_NUMEL, summary
 from ..numbers import tensor as fmt_tensor
 from .curves import MARK_X, curve_json, loss_figure, mark, tensor_figure
-from .dot import to_dot
+from .dot import focused, to_dot, to_map
 from .landscape import landscape_json
 from .race import leader, race_json, race_landscape_json, racer_name, winners
 from .style import CURRENT, RACE_COLORS, Sizes, sizes
@@ -16,4 +16,4 @@ from .words import WORDS
 
 __all__ = ["CURRENT", "MARK_X", "RACE_COLORS", "SMALL_NUMEL", "Sizes", "WORDS", "curve_json", "fmt_tensor",
            "landscape_json", "leader", "loss_figure", "mark", "race_json", "race_landscape_json", "racer_name",
-           "sizes", "summary", "tensor_figure", "to_dot", "winners"]
+           "sizes", "summary", "tensor_figure", "to_dot", "to_map", "focused", "winners"]

@@ -73,14 +73,17 @@ def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
 
 
 def to_dot(graph, step: int | None = None, *, max_nodes: int = MAX_DRAWN_NODES, projection: bool = False,
-           rankdir: str = "LR",
-           lang: str = "en") -> str:
+           rankdir: str = "LR", lang: str = "en", conceal: bool = False, focus: bool = False) -> str:
     """DOT source for a traced graph, left to right from leaves to the loss.
 
     `step=k` replays backward: nodes autograd has run (order <= k) are filled stronger, step k
     itself gets a thick orange border, and nodes not reached yet hide their gradient, so the
     student sees gradients arrive one step at a time. Graphs above `max_nodes` keep the nodes
     nearest the loss plus one summary node, so a 1000-layer network stays readable and fast.
+
+    `conceal=True` writes "?" for what step k sends (a question not answered yet, predict mode);
+    `focus=True` draws only step k's node, what it reads and where its gradient goes, with a "⋯" for
+    each side that continues: big enough to read on a wall, where the whole graph (`to_map`) is small.
 
     Styles live in anonymous subgraphs' defaults (one per kind and step state), so each node and
     edge is a single graphviz call with no per-item attributes: graphviz's attribute quoting
@@ -89,13 +92,15 @@ def to_dot(graph, step: int | None = None, *, max_nodes: int = MAX_DRAWN_NODES, 
     collecting = gc.isenabled()
     gc.disable()                  # thousands of short strings, no cycles: collections only cost time
     try:
-        return _dot(graph, step, max_nodes, projection, rankdir, lang)
+        if focus and step is not None:
+            graph = focused(graph, step)
+        return _dot(graph, step, max_nodes, projection, rankdir, lang, conceal)
     finally:
         if collecting:
             gc.enable()
 
 
-def _dot(graph, step, max_nodes, projection, rankdir, lang) -> str:
+def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> str:
     w = words(lang)
     s = sizes(projection)
     fs, small, pen = s.graph, s.graph_small, s.pen
@@ -156,7 +161,7 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang) -> str:
         with dot.subgraph() as sub:
             sub.attr("edge", color=CURRENT, fontcolor=CURRENT, penwidth=str(pen + 1))
             for e in now:
-                sub.edge(e.src, e.dst, _edge_label(e.grad))
+                sub.edge(e.src, e.dst, "<?>" if conceal else _edge_label(e.grad))
     if later:
         with dot.subgraph() as sub:
             sub.attr("edge", color=PENDING)
@@ -180,3 +185,54 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang) -> str:
             for dst in dict.fromkeys(cut_dsts):
                 sub.edge(more, dst)
     return dot.source
+
+
+def focused(graph, step: int):
+    """The part of `graph` around step `step`: its node, the nodes it reads (flow and saved), the nodes
+    its gradient came from, and one "⋯" node per kept node that has more beyond the picture."""
+    from ..graph import Edge, Graph, Node
+    centre = graph.step(step) if step else next(n for n in graph.nodes if n.kind == "output")
+    if centre is None:
+        return graph
+    keep = {centre.id}
+    keep |= {e.src for e in graph.edges if e.dst == centre.id}
+    keep |= {e.dst for e in graph.edges if e.src == centre.id and e.kind == "flow"}
+    nodes = [n for n in graph.nodes if n.id in keep]
+    edges = [e for e in graph.edges if e.src in keep and e.dst in keep]
+    more = {}
+    for e in graph.edges:
+        if e.kind != "flow" or (e.src in keep) == (e.dst in keep):
+            continue
+        inside = e.src if e.src in keep else e.dst
+        side = "in" if e.dst == inside else "out"
+        stub = more.get((inside, side))
+        if stub is None:
+            stub = more[(inside, side)] = Node(f"{inside}_{side}", "data", "⋯", None, None, None)
+            nodes.append(stub)
+            edges.append(Edge(stub.id, inside) if side == "in" else Edge(inside, stub.id))
+    ordered = {n.id: n.order for n in graph.nodes}
+    for stub_key, stub in more.items():
+        stub.order = ordered.get(stub_key[0])
+    return Graph(nodes=tuple(nodes), edges=tuple(edges))
+
+
+def to_map(graph, step: int | None = None, *, projection: bool = False) -> str:
+    """The whole graph as a small map without words: one dot per node, coloured as the big picture is
+    (done, current, to come), so the focused view keeps its place in the whole."""
+    s = sizes(projection)
+    dot = graphviz.Digraph("map", graph_attr=dict(rankdir="BT", bgcolor="white", nodesep="0.08", ranksep="0.12"),
+                           node_attr=dict(shape="circle", style="filled", label="", width="0.12", height="0.12",
+                                          fixedsize="true", penwidth="0", color="#495057"),
+                           edge_attr=dict(arrowhead="none", color="#ced4da", penwidth=str(s.pen)))
+    for n in graph.nodes:
+        light, strong = PALETTE.get(n.kind, PALETTE["data"])
+        o = n.order
+        if step is not None and o == step:
+            dot.node(n.id, fillcolor=CURRENT, width="0.22", height="0.22")
+        else:
+            dot.node(n.id, fillcolor=strong if step is None or (o is not None and o < step) else light)
+    for e in graph.edges:
+        if e.kind == "flow":
+            dot.edge(e.src, e.dst)
+    return dot.source
+
