@@ -1,8 +1,10 @@
 """`python -m bench [--quick]`: time Autograd Explorer against the baselines it replaces.
 
-`python -m bench load` plays a class of students; `python -m bench memory` measures one request's peak;
-`python -m bench reruns` the server CPU of view-only reruns; `python -m bench calibrate` the page budget's
-estimates against measured CPU time; `python -m bench paint` how long a visitor waits for the first graph.
+`python -m bench load` plays a class of students (`--hostile K`: with K visitors opening the worst links);
+`python -m bench hostile` measures each of those links alone; `python -m bench memory` measures one
+request's peak; `python -m bench reruns` the server CPU of view-only reruns; `python -m bench calibrate`
+the page budget's estimates against measured CPU time; `python -m bench paint` how long a visitor waits
+for the first graph.
 
 Each baseline runs in this same process, alternating with our side, so both see the same
 machine load and the ratio is meaningful even where absolute times are not. Only the work
@@ -232,6 +234,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["paint"]:
         from .paint import main as paint_main
         return paint_main(argv[1:])
+    if argv[:1] == ["hostile"]:
+        from .hostile import main as hostile_main
+        return hostile_main(argv[1:])
     if argv[:1] == ["reruns"]:
         from .reruns import main as reruns_main
         return reruns_main(argv[1:])

@@ -95,8 +95,9 @@ def measure(exp: Experiment, repeats: int = 2) -> dict:
     out["check"] = (t * 1e9, budget.check_ns(c, rep.per_tensor))
     t, lands = _cpu(lambda: [explorer.landscape(r, 1, directions=d) for d in ("moved", "random")], repeats)
     points = sum(land.loss.numel() for land in lands)
-    out["landscape"] = (t * 1e9, budget.landscape_ns(c, points))
-    return {**out, "cost": c, "optimizer": exp.optimizer, "checked": rep.per_tensor, "points": points}
+    out["landscape"] = (t * 1e9, budget.landscape_ns(c, points, len(r.history)) + budget.landscape_ns(c, 0, len(r.history)))
+    return {**out, "cost": c, "optimizer": exp.optimizer, "checked": rep.per_tensor, "points": points,
+            "epochs": len(r.history)}
 
 
 def fit(rows, part: str) -> np.ndarray:
@@ -112,8 +113,9 @@ def fit(rows, part: str) -> np.ndarray:
         X *= np.array([[2 * r["checked"] * max(1, r["cost"].tensors) + 3] for r in rows], float)
     if part == "landscape":
         X[:, 2] = [r["cost"].batched for r in rows]
-        X = np.hstack([X, np.array([[r["cost"].unbatched] for r in rows], float)])
+        X = np.hstack([X, np.array([[r["cost"].unbatched, r["cost"].rows] for r in rows], float)])
         X *= np.array([[r["points"]] for r in rows], float)
+        X = np.hstack([X, np.array([[2, 2 * r["epochs"]] for r in rows], float)])     # two landscapes a case
     y = np.array([r[part][0] for r in rows])
     keep = list(range(X.shape[1]))
     while True:
@@ -155,7 +157,8 @@ def main(argv=None) -> int:
     if args.fit:
         for part in PARTS[1:] + ("train",):
             print(part, "rates [fixed, op, element, flop, param] ns:", np.round(fit(rows, part), 3).tolist(),
-                  "(train: then tensor, element of each optimizer's update)" if part == "train" else "")
+                  {"train": "(then tensor, element of each optimizer's update)", "trace": "(then per node drawn per step)",
+                   "landscape": "(per point; then per unbatched op, per row; per landscape, per epoch)"}.get(part, ""))
     print(f"\nEvery ratio is within {worst:.1f}x of its part's median "
           f"(torch {torch.__version__}, 1 thread, this thread's CPU time, best of 2).")
     return 0

@@ -8,6 +8,11 @@ change: a fast answer that did not take is a failure, not a good latency.
 
 Every N runs on the same warm server, one after the other; students are numbered across the
 rows so no row reuses another's experiments (each student trains distinct experiments).
+
+`--hostile K` adds K visitors who mean harm: from the start until the last student is done, each opens
+the most expensive links of bench/hostile.py, one whole page view after another (every tab, both
+landscape slices, the whole race), and the report adds each page view's outcome and latency and the
+server's CPU-seconds and peak memory over the run.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import asyncio
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -639,14 +645,33 @@ def start_app(log_dir: Path, app_dir: Path = ROOT) -> tuple[subprocess.Popen, st
     raise RuntimeError(f"streamlit did not become healthy at {base}:\n{tail}")
 
 
+def _started(pid: int) -> str | None:
+    """A process's start time (field 22 of /proc/PID/stat), to tell it from a later one with its pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def stop_app(proc: subprocess.Popen | None) -> None:
-    if proc is not None and proc.poll() is None:
+    """Stop the app, then any process it started that outlived it: a worker still busy with a run the
+    page gave up on keeps computing after the app is gone, and the next measurement would pay for it."""
+    if proc is None:
+        return
+    left = {pid: _started(pid) for pid in _tree([proc.pid]) - {proc.pid}}
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    for pid, started in left.items():
+        if started is not None and _started(pid) == started:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 # ------------------------------------------------------------------ report
@@ -666,7 +691,10 @@ def row(n: int, results: list[Rerun], peak_kb: int) -> tuple:
 
 
 def table(rows: list[tuple]) -> str:
-    header = ("students", "reruns", "p50", "p95", "max", "failed", "peak RSS (MB)")
+    return markdown_table(("students", "reruns", "p50", "p95", "max", "failed", "peak RSS (MB)"), rows)
+
+
+def markdown_table(header: tuple, rows: list[tuple]) -> str:
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     return "\n".join([line(header), "| " + " | ".join("-" * w for w in widths) + " |", *map(line, rows)])
@@ -683,6 +711,12 @@ def main(argv=None) -> int:
                          "for a before/after table (default: this checkout)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a rerun counts as failed")
+    ap.add_argument("--hostile", type=int, default=0, metavar="K",
+                    help="also K hostile visitors, each opening the worst links of bench/hostile.py one page view "
+                         "after another (every tab, both slices, the whole race) until the students are done")
+    ap.add_argument("--hostile-timeout", type=float, default=600.0, help="seconds one hostile page view may take")
+    ap.add_argument("--hostile-links", help="comma-separated names of the links they open (default: all; "
+                                            "`python -m bench hostile --list`)")
     args = ap.parse_args(argv)
     try:
         sizes = [int(s) for s in args.students.split(",") if s.strip()]
@@ -693,6 +727,15 @@ def main(argv=None) -> int:
     if args.url and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost"):
         ap.error("--url must point at 127.0.0.1")
     think = STRESS if args.stress else THINK
+    chosen = []
+    if args.hostile < 0:
+        ap.error("--hostile takes a number of visitors, 0 or more")
+    if args.hostile:
+        from . import hostile
+        try:
+            chosen = hostile.by_name(args.hostile_links)
+        except ValueError as e:
+            ap.error(str(e))
 
     proc = None
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -707,7 +750,7 @@ def main(argv=None) -> int:
             roots = lambda: [proc.pid]  # noqa: E731
         sampler = RssPeak(roots)
         sampler.start()
-        rows, failures, first = [], [], 0
+        rows, failures, first, hostile_rows = [], [], 0, []
         try:
             try:
                 asyncio.run(warm_up(base))
@@ -718,15 +761,28 @@ def main(argv=None) -> int:
                 sampler.reset()
                 pids = _tree(roots())
                 cpu_app, cpu_me, t0 = cpu_seconds(pids), time.process_time(), time.perf_counter()
-                results = asyncio.run(run_class(n, base, first=first, seed=args.seed, think=think,
-                                                timeout=args.timeout))
+                if chosen:
+                    results, views = asyncio.run(hostile.with_class(
+                        n, base, args.hostile, chosen, args.hostile_timeout, first=first, seed=args.seed,
+                        think=think, student_timeout=args.timeout))
+                else:
+                    results = asyncio.run(run_class(n, base, first=first, seed=args.seed, think=think,
+                                                    timeout=args.timeout))
                 wall = time.perf_counter() - t0
                 sampler.sample()
+                cpu_used = cpu_seconds(pids | _tree(roots())) - cpu_app
                 rows.append(row(n, results, sampler.peak_kb))
+                if chosen:        # what the visitors started goes on after them: wait for it, and count it
+                    tree = hostile.TreeCpu(roots)
+                    tree.pids |= pids
+                    busy, still = hostile.settle(tree, time.perf_counter() + args.hostile_timeout)
+                    sampler.sample()
+                    hostile_rows.append((n, views, cpu_used, wall, sampler.peak_kb,
+                                         tree() - cpu_app - cpu_used, busy, still))
                 bad = [r for r in results if r.error]
                 failures += bad
                 print(f"  N={n}: {len(results)} reruns in {wall:.0f} s, {len(bad)} failed; CPU: app "
-                      f"{cpu_seconds(pids | _tree(roots())) - cpu_app:.1f} s, this client "
+                      f"{cpu_used:.1f} s, this client "
                       f"{time.process_time() - cpu_me:.1f} s; machine load average {os.getloadavg()[0]:.1f}",
                       file=sys.stderr, flush=True)
                 per_action = ", ".join(
@@ -751,6 +807,21 @@ def main(argv=None) -> int:
           f"Latency: request to script_finished (a timed-out rerun counts as the time waited); failed: "
           f"error on the page, no finish within {args.timeout:g} s, or a URL that does not show the "
           f"change. Peak RSS: {rss}.")
+    if hostile_rows:
+        print(f"\nHostile visitors ({args.hostile}, from the start until the students were done; a view still "
+              f"going then is 'unfinished'), each page view a new session of one link of bench/hostile.py with "
+              f"a fresh seed: open it, then every other tab, the other slice where offered, the race at every "
+              f"optimizer and race_lr. Latency: the whole page view (timeout {args.hostile_timeout:g} s).\n")
+        print(hostile.views_table([(n, views) for n, views, *_ in hostile_rows]))
+        print()
+        for n, views, cpu_used, wall, peak_kb, cpu_after, busy, still in hostile_rows:
+            counts = Counter(v.outcome[0] for v in views)
+            after = (f"still busy {busy:.0f} s later (timeout; {cpu_after:.1f} CPU-s by then)" if still else
+                     f"then {cpu_after:.1f} CPU-s more in the {busy:.0f} s until it was quiet")
+            print(f"- N={n}, K={args.hostile}: {len(views)} hostile page views "
+                  f"({', '.join(f'{c} {o}' for o, c in counts.most_common())}); server {cpu_used:.1f} CPU-s over "
+                  f"the {wall:.0f} s of the class ({cpu_used / max(wall, 1e-9):.2f} cores), {after}; peak RSS "
+                  f"{peak_kb / 1024:.0f} MB")
     return 1 if failures else 0
 
 

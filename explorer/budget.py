@@ -25,6 +25,7 @@ class Cost(NamedTuple):
     params: int = 0         # trainable elements
     unbatched: int = 0      # ops torch.func.vmap runs once per point (no batching rule): a landscape pays them per point
     batched: int = 0        # element-operations as one point of a vmap batch weighs them (the landscape)
+    rows: int = 0           # rows of row-wise ops (softmax): a vmap batch pays per row
 
 
 class Rates(NamedTuple):
@@ -36,21 +37,23 @@ class Rates(NamedTuple):
     param: float = 0.0
     fixed: float = 0.0
     unbatched: float = 0.0
+    row: float = 0.0
 
     def of(self, c: Cost) -> float:
         return (self.fixed + self.op * c.ops + self.element * c.elements + self.flop * c.flops
-                + self.param * c.params + self.unbatched * c.unbatched)
+                + self.param * c.params + self.unbatched * c.unbatched + self.row * c.rows)
 
 
 # Measured on the 2-core dev box (`python -m bench calibrate`): every op-table example and preset, small
 # and large, lands within a small factor of these (the README has the table).
-TRAIN = Rates(op=4_000, element=0.2, flop=0.09)                    # an epoch's forward and backward
+TRAIN = Rates(op=3_980, element=0.16, flop=0.067)                  # an epoch's forward and backward
 UPDATE = {                                                         # an epoch's update: per tensor, per element
-    "gd": (33_000, 5.4), "sgd": (26_000, 4.3), "momentum": (31_000, 5.3), "adam": (47_000, 8.1)}
-FORWARD = Rates(op=0, element=0.02, flop=0.016, param=2.1, fixed=510, unbatched=5_700)   # a landscape point
-CHECK = Rates(op=310, element=0.2, flop=0.066, param=3.9, fixed=3_000)    # one float64 forward of the check
-TRACE = Rates(op=590_000, element=7.0, flop=1.8, param=90, fixed=473_000)  # an epoch traced, each step drawn
-STEP_NODE = 9_400                                                  # ... and explained; per node drawn per step
+    "gd": (39_200, 4.7), "sgd": (36_200, 3.0), "momentum": (40_500, 4.2), "adam": (58_500, 6.2)}
+FORWARD = Rates(element=0.069, param=1.56, fixed=230, unbatched=4_600, row=41, op=0, flop=0)  # a landscape point
+LANDSCAPE = (330_000, 86)                                        # ... and per landscape: fixed, per epoch
+CHECK = Rates(op=375, element=0.19, flop=0.063, param=4.5, fixed=3_240)  # one float64 forward of the check
+TRACE = Rates(op=315_000, element=6.3, flop=1.2, param=65, fixed=760_000)  # an epoch traced, each step drawn
+STEP_NODE = 23_700                                                 # ... and explained; per node drawn per step
 NS = 1e9
 
 
@@ -78,8 +81,9 @@ def check_ns(c: Cost, per_tensor: int) -> float:
     return CHECK.of(c) * (2 * per_tensor * c.tensors + 3)
 
 
-def landscape_ns(c: Cost, points: int) -> float:
-    return FORWARD.of(c._replace(elements=c.batched)) * points
+def landscape_ns(c: Cost, points: int, epochs: int = 0) -> float:
+    """The grid's points, and what one landscape costs whatever its grid (the run's path, epoch by epoch)."""
+    return FORWARD.of(c._replace(elements=c.batched)) * points + LANDSCAPE[0] + LANDSCAPE[1] * epochs
 
 
 def seconds(ns: float) -> str:
@@ -107,11 +111,11 @@ def checked_that_fit(c: Cost, most: int) -> int:
     return max(0, min(most, int(left // max(1.0, per_element))))
 
 
-def grid_that_fits(c: Cost, wanted: int, axes: int, least: int = 9) -> int:
+def grid_that_fits(c: Cost, wanted: int, axes: int, least: int = 9, epochs: int = 0) -> int:
     """Points per axis of a landscape: `wanted`, or fewer where one forward pass is expensive; 0 where
     not even `least` per axis fit."""
     per_point = max(1.0, FORWARD.of(c._replace(elements=c.batched)))
-    most = share_ns("landscape") / per_point
+    most = (share_ns("landscape") - landscape_ns(c, 0, epochs)) / per_point
     if wanted ** axes <= most:
         return wanted
     n = int(most ** (1 / axes))
@@ -140,5 +144,5 @@ def page_ns(c: Cost, optimizer: str, epochs: int, checked: int = 64) -> dict[str
     fit, _ = racers_that_fit(list(enumerate(race)))
     return {"train": train_ns(c, optimizer, epochs), "trace": trace_ns(c),
             "check": check_ns(c, checked_that_fit(c, checked)),
-            "landscape": 3 * landscape_ns(c, grid_that_fits(c, 41, 2) ** 2),
+            "landscape": 3 * landscape_ns(c, grid_that_fits(c, 41, 2, least=3, epochs=epochs) ** 2, epochs),
             "race": sum(race[i] for i in fit)}

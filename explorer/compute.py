@@ -19,8 +19,9 @@ from .explain import explain_step, worked_numbers
 from .experiment import Experiment, plan
 from .export import export_script
 from .graph import Graph
-from .gradcheck import Report
+from .gradcheck import Report, checkable
 from .landscape import Landscape
+from .landscape import points as landscape_points
 from .store import Store
 
 MB = 2**20
@@ -42,13 +43,17 @@ LOG_COLUMNS = {"epoch": ("Epoch", "当前轮次"), "tensor": ("Tensor", "张量"
 def train(exp: Experiment) -> Run:
     """Validate and train (in a worker process where there is a spare core); raises ExplorerError
     for bad input, and errors are not cached."""
-    return RUNS.get(exp, lambda: pool.run(exp))
+    def make():
+        p = plan(exp)                 # a bad input is explained here, without a worker
+        return pool.run(exp, budget.train_ns(p.cost, exp.optimizer, exp.epochs))
+    return RUNS.get(exp, make)
 
 
 def graph_of(run: Run, epoch: int) -> Graph:
     """Epoch `epoch`'s graph, traced in a worker (a bounded, stoppable task), once per (experiment, epoch)."""
     run.check_epoch(epoch)
-    return GRAPHS.get((run.experiment, epoch), lambda: pool.call("trace", run, epoch))
+    return GRAPHS.get((run.experiment, epoch),
+                      lambda: pool.call("trace", run, epoch, estimate=budget.trace_ns(run.plan.cost)))
 
 
 def dot_of(run: Run, epoch: int, step: int | None, projection: bool, lang: str,
@@ -91,7 +96,8 @@ def gradcheck(run: Run, epoch: int) -> Report:
     """Autograd's gradient beside float64 central differences, and any kinks; two forward passes per
     checked element, as many elements as the check's share of the page's budget pays for, computed in a
     worker once per (experiment, epoch)."""
-    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: pool.call("gradcheck", run, epoch))
+    estimate = budget.check_ns(run.plan.cost, checkable(run))
+    return VIEWS.get(("gradcheck", run.experiment, epoch), lambda: pool.call("gradcheck", run, epoch, estimate=estimate))
 
 
 def image(dot: str, fmt: str) -> bytes:
@@ -111,7 +117,14 @@ def curve(run: Run, which: str, epoch: int, log_y: bool, projection: bool, lang:
 def landscape_grid(run: Run, epoch: int, directions: str = "moved") -> Landscape:
     """The loss over the weights at `epoch`, computed in a worker once per (experiment, epoch, slice)."""
     return LANDSCAPES.get((run.experiment, epoch, directions),
-                          lambda: pool.call("landscape", run, epoch, directions=directions))
+                          lambda: pool.call("landscape", run, epoch, directions=directions,
+                                            estimate=landscape_estimate(run)))
+
+
+def landscape_estimate(run: Run) -> float:
+    """What one landscape of this run costs: its full grid, or its whole share where that is coarser."""
+    full = budget.landscape_ns(run.plan.cost, landscape_points(2) ** 2, len(run.history))
+    return min(full, budget.share_ns("landscape"))
 
 
 def landscape(run: Run, epoch: int, projection: bool, lang: str, directions: str = "moved") -> str:
@@ -183,7 +196,8 @@ def race_landscape(run: Run, runs: list, epoch: int, projection: bool, lang: str
 
     def make():
         others = [r for _, _, r in runs]
-        land = pool.call("landscape", run, epoch, directions=directions, others=others)
+        land = pool.call("landscape", run, epoch, directions=directions, others=others,
+                         estimate=landscape_estimate(run))
         return render.race_landscape_json(land, _racers(runs), epoch, projection=projection, lang=lang)
     return VIEWS.get(key, make)
 

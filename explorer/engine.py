@@ -173,25 +173,28 @@ def _optimizer(exp: Experiment, w: torch.Tensor):
 def _train(p: Plan, env: dict) -> Run:
     """The course's loop: zero the gradients, forward, backward, update; every epoch recorded.
 
-    Each epoch's loss, gradients and weights are fresh tensors that nothing changes afterwards, so
-    they are kept as they are and stacked once at the end. Zeroing is the script's: for gradient
+    Each epoch's loss, gradients and weights are copied into tensors made once for the whole run (one
+    row per epoch): kept as thousands of small tensors between each epoch's short-lived values, they
+    fragmented the heap until a 9,000-epoch run held 2.5 GB. Zeroing is the script's: for gradient
     descent a zero `.grad` that backward adds into (what `w.grad.zero_()` leaves), for the optimizers
-    None (what `optimizer.zero_grad()` leaves); without zeroing `.grad` accumulates in place and is
-    copied. Nothing is read back per epoch: divergence and the clock are looked at every CHECK_EVERY
+    None (what `optimizer.zero_grad()` leaves); without zeroing `.grad` accumulates in place. Nothing
+    is read back per epoch: divergence, the clock and the caller are looked at every CHECK_EVERY
     epochs, and the exact first bad epoch is found at the end."""
     exp = p.experiment
     names, epochs, summed, zero_grad = p.trainable, exp.epochs, p.summed, exp.zero_grad
     leaves = [env[n] for n in names]
     forward_pass = lang.compile_program(p.program)
-    weights = {n: [w.detach()] for n, w in zip(names, leaves)}
-    grads = {n: [] for n in names}
-    trained = []                       # (leaf, its weights, its grads, its update): those epoch 1 reached
+    weights = {n: w.detach().new_empty((epochs + 1, *w.shape)) for n, w in zip(names, leaves)}
+    for n, w in zip(names, leaves):
+        weights[n][0] = w.detach()
+    grads = {n: None for n in names}
+    trained = []                       # (leaf, its name, its update): those epoch 1 reached
     gd = exp.optimizer == "gd"
-    losses, notes, one = [], list(p.notes), None
+    losses, notes, one, done = None, list(p.notes), None, 0
     for t in range(1, epochs + 1):
         if zero_grad and t > 1:
-            for w, ws, gs, update in trained:
-                w.grad = torch.zeros_like(ws[-1]) if gd else None
+            for w, n, update in trained:
+                w.grad = torch.zeros_like(w) if gd else None
         try:
             loss = forward_pass(env)
             total = loss.sum() if summed else loss
@@ -203,29 +206,33 @@ def _train(p: Plan, env: dict) -> Run:
             detail = lang.clean_error(e)
             if t == 1:
                 raise ExplorerError("op_failed", "loss", op="the loss", detail=detail) from None
-            if torch.isfinite(torch.stack(losses)).all():   # else the script stopped at an inf/nan loss
+            if torch.isfinite(losses[:done]).all():          # else the script stopped at an inf/nan loss
                 notes.append(Note("stopped_error", epoch=t, detail=detail))
             break
-        losses.append(total.detach())
         if t == 1:
             one = torch.ones_like(total)
-            trained = [(w, weights[n], grads[n], _optimizer(exp, w)) for n, w in zip(names, leaves)
-                       if w.grad is not None]
-        for w, ws, gs, update in trained:
-            g = w.grad if zero_grad else w.grad.clone()
-            gs.append(g)
-            ws.append(update(t, ws[-1], g))
-            w.data = ws[-1]
+            losses = total.detach().new_empty(epochs)
+            trained = [(w, n, _optimizer(exp, w)) for n, w in zip(names, leaves) if w.grad is not None]
+            for w, n, _ in trained:
+                grads[n] = w.grad.new_empty((epochs, *w.shape))
+        losses[t - 1] = total.detach()
+        for w, n, update in trained:
+            g = w.grad
+            grads[n][t - 1] = g
+            w.data = update(t, w.detach(), g)
+            weights[n][t] = w.data
+        done = t
         if t % CHECK_EVERY == 0:
             clock.check()
             if not (torch.isfinite(total) and all(torch.isfinite(w).all() for w in leaves)):
                 break                                      # the exact first bad epoch is found below
-    for ws in weights.values():
-        if len(ws) == 1:                                  # the loss never reaches it: never updated
-            ws *= len(losses) + 1
-    losses = torch.stack(losses).double()
-    weights = {n: torch.stack(ws) for n, ws in weights.items()}
-    grads = {n: torch.stack(gs) if gs else None for n, gs in grads.items()}
+    reached = {n for _, n, _ in trained}
+    for n in names:
+        if n not in reached:                              # the loss never reaches it: never updated
+            weights[n][1:] = weights[n][0]
+    losses = losses[:done].double()
+    weights = {n: w[:done + 1] for n, w in weights.items()}
+    grads = {n: None if g is None else g[:done] for n, g in grads.items()}
     diverged = _first_non_finite(losses, weights)
     if diverged is not None:
         losses = losses[:diverged]

@@ -124,6 +124,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "much heavier than its estimate. It was stopped and nothing was kept: try again in a moment.",
                  "服务器没能在 {limit} 秒内完成{what}：它现在非常繁忙，或者这次计算比估算的重得多。计算已停止，结果没有保存："
                  "请稍后再试。"),
+    "landscape_too_heavy": ("The landscape of this loss is not drawn: even its coarsest grid ({points} points, one "
+                            "forward pass each) would take about {time} of the server's time, and the landscape's "
+                            "share of a page is {limit}. The other tabs show this run as usual.",
+                            "这个损失的损失地形没有绘制：即使最粗的网格（{points} 个点，每个点前向计算一次）也要占用服务器约 "
+                            "{time}，而一个页面留给损失地形的时间是 {limit}。其他标签页照常显示这次运行。"),
     "worker_lost": ("The server lost the process computing {what} (it may have run out of memory). Nothing was "
                     "kept: try again, or use smaller tensors.",
                     "服务器上负责计算{what}的进程意外退出（可能内存不足）。结果没有保存：请重试，或使用更小的张量。"),
@@ -331,6 +336,7 @@ _TORCH = _table((
     (r"^too many indices for tensor of dimension (\d+)$", r"索引太多：这个张量只有 \1 维"),
     (r"^(\w+)\(\) received an invalid combination of arguments.*$", r"\1() 的参数类型不对"),
     (r"^all elements of input should be between 0 and 1$", "输入的所有元素都必须在 0 和 1 之间"),
+    (r"^not enough memory: you tried to allocate (\d+) bytes\.?$", r"内存不足：要分配 \1 字节"),
     (r"^all elements of target should be between 0 and 1$", "目标的所有元素都必须在 0 和 1 之间"),
     (r"^(?:max|min)\(\): Expected reduction dim to be specified for input\.numel\(\) == 0.*$",
      "空张量不能做这个归约运算"),
@@ -448,6 +454,24 @@ NOTES: dict[str, tuple[str, str]] = {
                         "请检查这一行是否除以零，或对负数取对数、开平方；调小学习率没有用。"),
     "stopped_error": ("Training stopped at epoch {epoch}: {detail}",
                       "训练在第 {epoch} 轮停止：{detail}"),
+    # the gradient check
+    "gradcheck_one_sided": ("{where}: the loss is defined on one side only (an edge of its domain, such as "
+                            "binary_cross_entropy's [0, 1]), so the estimate there is one-sided: "
+                            "(L(w + ε) − L(w)) / ε or (L(w) − L(w − ε)) / ε, not the central difference.",
+                            "{where}：损失只在一侧有定义（处在定义域的边界上，例如 binary_cross_entropy 的 [0, 1]），"
+                            "所以那里的估计是单侧差分 (L(w + ε) − L(w)) / ε 或 (L(w) − L(w − ε)) / ε，而不是中心差分。"),
+    "gradcheck_undefined": ("{where}: the loss is not defined on either side, within ε (outside its domain), "
+                            "so there is no estimate there (nan).",
+                            "{where}：在 ε 范围内两侧的损失都没有定义（超出了定义域），所以那里没有估计值（nan）。"),
+    # the landscape
+    "landscape_domain": ("Some points of this landscape are outside the loss's domain (torch refuses them, or the "
+                         "loss is not a number there, like binary_cross_entropy of a value outside [0, 1]): they are "
+                         "left as gaps.",
+                         "这张损失地形图上有些点超出了损失的定义域（torch 拒绝计算，或损失在那里不是数，"
+                         "例如 binary_cross_entropy 的输入超出 [0, 1]）：这些点留空。"),
+    "landscape_empty": ("Nothing to draw: the trainable tensors ({names}) have no elements, so the loss has no "
+                        "weight to vary.",
+                        "没有可画的内容：可训练张量（{names}）没有元素，损失没有可以变化的权重。"),
 }
 
 

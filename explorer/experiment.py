@@ -116,7 +116,7 @@ def plan(exp: Experiment) -> Plan:
     program = lang.parse_loss(exp.loss, "loss", tuple(specs))
     loss, ev = _dry_run(program, specs, trainable)
     cost = budget.Cost(ev.ops, ev.elements, ev.flops, len(trainable), sum(math.prod(specs[n].shape) for n in trainable),
-                       ev.unbatched, ev.batched)
+                       ev.unbatched, ev.batched, ev.rows)
     _check_budget(exp, ev, cost)
     dry_notes = ev.notes
     used = program.refs()

@@ -8,9 +8,9 @@ from __future__ import annotations
 import torch
 
 from .errors import fullwidth
-from .graph import Graph, Node, Preview
+from .graph import Graph, Node
 from .lang.ops import rules, worked
-from .render import SMALL_NUMEL, _num, fmt_tensor
+from .numbers import SMALL_NUMEL, described, digits, factor, index, num, tensor
 
 # grad_fn class name -> (English, Chinese) local-derivative rule, from the op table
 RULES: dict[str, tuple[str, str]] = rules()
@@ -59,14 +59,8 @@ _WORDS = {
 
 
 def fmt(t, lang: str = "en") -> str:
-    """The graph's own number format, plus the shape where only some values are shown, and a big
-    tensor's largest-magnitude entries with their indices."""
-    if isinstance(t, (torch.Tensor, Preview)) and t.numel() > SMALL_NUMEL:
-        text = f"{fmt_tensor(t, lang)} ({'×'.join(map(str, t.shape))})"
-        if isinstance(t, Preview) and t.top and t.lo != t.hi:
-            text += "; |max| " + ", ".join(f"{_idx(i)} {_num(v)}" for i, v in t.top) + " …"
-        return text
-    return fmt_tensor(t, lang) if isinstance(t, (torch.Tensor, Preview)) or t is None else str(t)
+    """A value as an explanation says it (see numbers.described)."""
+    return described(t, lang)
 
 
 def _label(node: Node) -> str:
@@ -75,13 +69,16 @@ def _label(node: Node) -> str:
     return f"`{node.label}`"
 
 
-def explain_step(graph: Graph, k: int, lang: str = "en", check=None, worked: bool = True) -> str:
+def explain_step(graph: Graph, k: int, lang: str = "en", check=None, worked: bool = True,
+                 conceal: bool = False) -> str:
     """Markdown explaining backward step k (0 = the start at the loss); Chinese sentences get
     full-width punctuation, as every message of the app does. With `check` (a gradcheck Report of
     the same epoch), a leaf's step also gives the finite-difference estimate of its gradient.
     `worked=False` leaves out the step's numbers worked out (`worked_numbers`), for a page that
-    shows them apart: aligned matrices are taller than a projected screen has room for beside a graph."""
-    text = _explain(graph, k, lang, check, worked)
+    shows them apart: aligned matrices are taller than a projected screen has room for beside a graph.
+    `conceal=True` (predict mode, before the answer) says the rule and what arrived, and "?" for what the
+    step sends, its worked numbers, and, at a leaf, the total and its check."""
+    text = _explain(graph, k, lang, check, worked and not conceal, conceal)
     return fullwidth(text) if lang == "zh" else text
 
 
@@ -102,7 +99,7 @@ def _worked(graph: Graph, node: Node, w: dict) -> list[str]:
         return []
 
 
-def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -> str:
+def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True, conceal: bool = False) -> str:
     w = _WORDS["zh" if lang == "zh" else "en"]
     n = graph.steps
     out = next(x for x in graph.nodes if x.kind == "output")
@@ -117,9 +114,11 @@ def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -
     if node.kind == "leaf":
         lines.append(f"- {w['leaf'].format(name=node.label)}")
         lines.append(f"- {w['total'].format(name=node.label)} **{fmt(node.grad, lang)}**")
-        c = next((c for c in check.checks if c.name == node.label), None) if check else None
+        c = next((c for c in check.checks if c.name == node.label), None) if check and not conceal else None
         if c is not None and c.reached:
-            lines.append(f"- {_check(c, w, loss)}" + (w["cut"] if check.detached else ""))
+            edges = "".join(("" if lang == "zh" else " ") + n.message(lang) for n in check.notes
+                            if n.details.get("name") == c.name)
+            lines.append(f"- {_check(c, w, loss)}" + (w["cut"] if check.detached else "") + edges)
         return "\n".join(lines)
     i = 1 if lang == "zh" else 0
     rule = RULES.get(node.op) or _GENERIC
@@ -128,8 +127,8 @@ def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True) -
     incoming = node.grad
     for e in graph.inputs(node.id):
         src = graph.node(e.src)
-        sent = fmt(e.grad, lang) if e.grad is not None else w["none"]
-        local = _local(e.grad, incoming)
+        sent = "?" if conceal and e.grad is not None else fmt(e.grad, lang) if e.grad is not None else w["none"]
+        local = "" if conceal else _local(e.grad, incoming)
         product = f"{local} × {fmt(incoming, lang)} = " if local else ""
         lines.append(f"- {w['sends'].format(to=_label(src))}: {product}**{sent}**")
     if worked:
@@ -146,7 +145,7 @@ def _check(c, w: dict, loss: str) -> str:
     if not c.rows:
         return w["nocheck"]
     if len(c.rows) == c.numel <= SMALL_NUMEL:      # ten digits: an estimate, close to autograd's but not equal
-        est = _digits(torch.tensor([r.estimate for r in c.rows], dtype=torch.float64).reshape(c.shape).tolist())
+        est = digits(torch.tensor([r.estimate for r in c.rows], dtype=torch.float64).reshape(c.shape).tolist())
         part = ""
     elif len(c.rows) == c.numel:
         est = fmt(torch.tensor([r.estimate for r in c.rows], dtype=torch.float64).reshape(c.shape))
@@ -155,10 +154,6 @@ def _check(c, w: dict, loss: str) -> str:
         est = ", ".join(f"{c.name}{r.index} ≈ {r.estimate:.10g}" for r in c.rows[:3]) + ", …"
         part = w["part"].format(k=len(c.rows), n=f"{c.numel:,}")
     return w["check"].format(loss=loss, name=c.name, est=est, err=f"{c.max_error:.2e}", part=part)
-
-
-def _digits(v) -> str:
-    return "[" + ", ".join(_digits(x) for x in v) + "]" if isinstance(v, list) else f"{v:.10g}"
 
 
 def _arriving(graph: Graph, node: Node):
@@ -197,7 +192,7 @@ def _saved(graph: Graph, node: Node, label: str) -> Node | None:
 def _matrix(t: torch.Tensor) -> list[str]:
     """A vector or matrix as aligned rows of text, for a code block."""
     rows = t.reshape(1, -1).tolist() if t.dim() < 2 else t.tolist()
-    cells = [[_num(float(v)) for v in r] for r in rows]
+    cells = [[num(float(v)) for v in r] for r in rows]
     width = max(len(c) for r in cells for c in r)
     out = [" ".join(c.rjust(width) for c in r) for r in cells]
     if len(out) == 1:
@@ -225,20 +220,10 @@ def _small(*ts) -> bool:
 
 
 def _sum_terms(pairs, w: dict) -> str:
-    shown = [f"{_p(a)}·{_p(b)}" for a, b in pairs[:MAX_TERMS]]
+    shown = [f"{factor(a)}·{factor(b)}" for a, b in pairs[:MAX_TERMS]]
     if len(pairs) > MAX_TERMS:
         shown.append(f"… ({w['more'].format(n=len(pairs) - MAX_TERMS)})")
     return " + ".join(shown)
-
-
-def _p(v) -> str:
-    """A number in a product or difference, negatives in brackets: 2·(-3), not 2·-3."""
-    s = _num(float(v))
-    return f"({s})" if s.startswith("-") else s
-
-
-def _idx(i) -> str:
-    return "[" + ", ".join(map(str, i)) + "]"
 
 
 def _argmax(t: torch.Tensor) -> tuple:
@@ -273,8 +258,8 @@ def _matmul_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
             else:
                 i, j = _argmax(e.grad)
                 terms = _sum_terms(list(zip(X[:, i].tolist(), g[:, j].tolist())), w)
-                out.append(f"\n  {head}: dL/d{wn}{_idx((i, j))} = Σₖ {xn}[k, {i}] · dL/d{zn}[k, {j}] = {terms} "
-                           f"= **{_num(float(e.grad[i, j]))}** ({w['largest']})")
+                out.append(f"\n  {head}: dL/d{wn}{index((i, j))} = Σₖ {xn}[k, {i}] · dL/d{zn}[k, {j}] = {terms} "
+                           f"= **{num(float(e.grad[i, j]))}** ({w['largest']})")
         if e.src == xs.id and e.src != ws.id:
             head = f"dL/d{xn} = dL/d{zn} · {wn}ᵀ"
             if _small(W, g, e.grad):
@@ -283,8 +268,8 @@ def _matmul_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
             else:
                 i, j = _argmax(e.grad)
                 terms = _sum_terms(list(zip(g[i, :].tolist(), W[j, :].tolist())), w)
-                out.append(f"\n  {head}: dL/d{xn}{_idx((i, j))} = Σₖ dL/d{zn}[{i}, k] · {wn}[{j}, k] = {terms} "
-                           f"= **{_num(float(e.grad[i, j]))}** ({w['largest']})")
+                out.append(f"\n  {head}: dL/d{xn}{index((i, j))} = Σₖ dL/d{zn}[{i}, k] · {wn}[{j}, k] = {terms} "
+                           f"= **{num(float(e.grad[i, j]))}** ({w['largest']})")
     return out if len(out) > 1 else []
 
 
@@ -304,14 +289,14 @@ def _mse_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
     mean = dict(node.attrs).get("reduction", "mean") == "mean"
     n = z.numel() if mean else 1
     zn, yn = _name(zs, "z"), _name(ys, "y")
-    scale = "" if not _full(g) or float(g) == 1.0 else f" × {_num(float(g))}"
+    scale = "" if not _full(g) or float(g) == 1.0 else f" × {num(float(g))}"
     head = f"dL/d{zn} = 2 · ({zn} − {yn}) / {n}{scale}" if mean else f"dL/d{zn} = 2 · ({zn} − {yn}){scale}"
     if _small(z, y):
         return [f"- {w['numbers']}\n\n  {head}\n\n" + _indent(_side_by_side(
             "2 · (", _matrix(z), " − ", _matrix(y), f") / {n}{scale} = ", _matrix(sent)))]
     i = _argmax(sent)
-    return [f"- {w['numbers']} dL/d{zn}{_idx(i)} = 2 · ({_num(float(z[i]))} − {_p(y[i])}) / {n}{scale} "
-            f"= **{_num(float(sent[i]))}** ({w['largest']})"]
+    return [f"- {w['numbers']} dL/d{zn}{index(i)} = 2 · ({num(float(z[i]))} − {factor(y[i])}) / {n}{scale} "
+            f"= **{num(float(sent[i]))}** ({w['largest']})"]
 
 
 def _broadcast_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
@@ -330,7 +315,7 @@ def _broadcast_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
         if sign is None:
             continue
         name = _name(graph.node(e.src), "b")
-        shown = [fmt_tensor(r) for r in rows[:MAX_TERMS]]
+        shown = [tensor(r) for r in rows[:MAX_TERMS]]
         if len(rows) > MAX_TERMS:
             shown.append(f"… ({w['more'].format(n=len(rows) - MAX_TERMS)})")
         body = " + ".join(shown)
@@ -362,8 +347,8 @@ def _softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
         return []
     s, g, sent, several = row
     c = float((g * s).sum())
-    return [f"- {w['numbers']} s = {fmt_tensor(s)}, g = {fmt_tensor(g)}, Σ g·s = {_num(c)}: "
-            f"s·(g − {_p(c)}) = **{fmt_tensor(sent)}**" + (f" ({w['row']})" if several else "")]
+    return [f"- {w['numbers']} s = {tensor(s)}, g = {tensor(g)}, Σ g·s = {num(c)}: "
+            f"s·(g − {factor(c)}) = **{tensor(sent)}**" + (f" ({w['row']})" if several else "")]
 
 
 def _log_softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
@@ -373,8 +358,8 @@ def _log_softmax_numbers(graph: Graph, node: Node, w: dict) -> list[str]:
         return []
     s, g, sent, several = row
     c = float(g.sum())
-    return [f"- {w['numbers']} softmax(z) = {fmt_tensor(s)}, g = {fmt_tensor(g)}, Σg = {_num(c)}: "
-            f"g − softmax(z)·{_p(c)} = **{fmt_tensor(sent)}**" + (f" ({w['row']})" if several else "")]
+    return [f"- {w['numbers']} softmax(z) = {tensor(s)}, g = {tensor(g)}, Σg = {num(c)}: "
+            f"g − softmax(z)·{factor(c)} = **{tensor(sent)}**" + (f" ({w['row']})" if several else "")]
 
 
 _WORKERS = {"matmul": _matmul_numbers, "mse": _mse_numbers, "broadcast": _broadcast_numbers,

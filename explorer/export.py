@@ -124,11 +124,13 @@ def _field(name: str, now: str, lr: str, grad: str, nxt: str) -> str:
 def _reached(p: Plan) -> set:
     """The trainables whose `.grad` backward sets: the loss's backward run once on the meta device
     (shapes only, nothing computed), so a weight the loss never reaches is known before training,
-    as the engine finds it in epoch 1."""
+    as the engine finds it in epoch 1. The evaluation is the plan's dry run (`check=True`), which
+    also makes the constants typed in the loss on the meta device: a real CPU target beside meta
+    weights would fail, and the guess below would give `.grad` to a weight used only in a mask."""
     env = {n: s.make(device="meta").requires_grad_(n in p.trainable) for n, s in p.specs.items()}
     leaves = [env[n] for n in p.trainable]
     try:
-        loss, _ = lang.Evaluator("loss").run(p.program, env)
+        loss, _ = lang.Evaluator("loss", check=True).run(p.program, env)
         total = loss.sum() if p.summed else loss
         grads = torch.autograd.grad(total, leaves, allow_unused=True)
     except (ExplorerError, *lang.TORCH_ERRORS, NotImplementedError):

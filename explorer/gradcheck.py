@@ -3,7 +3,9 @@
 What `torch.autograd.gradcheck` does, on the student's own loss: nudge one weight element by ±eps
 in float64, evaluate the loss twice, and take (L(w + eps) - L(w - eps)) / 2eps. Where the loss has
 a kink (relu or abs at 0) the estimate is the average of the two one-sided slopes, while autograd
-picks one subgradient, so the two may differ there by design.
+picks one subgradient, so the two may differ there by design. At an edge of the loss's domain
+(binary_cross_entropy of a weight at 1) only one side is defined: the estimate is one-sided there,
+and nan where neither side is; the report names those elements.
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from typing import NamedTuple
 import torch
 from torch.overrides import TorchFunctionMode
 
-from . import budget, lang
+from . import budget, clock, lang
+from .errors import ExplorerError, Note
 from .graph import unravel
 from .lang.ops import KINKS
 
 EPS = 1e-6
 MAX_CHECKED = 64        # elements nudged per tensor: each costs two forward passes
+SHOWN = 8               # elements a note names before "…"
 
 
 def gradcheck(run, epoch: int = 1, *, eps: float = EPS,
@@ -29,10 +33,23 @@ def gradcheck(run, epoch: int = 1, *, eps: float = EPS,
     (a fresh gradient, not one accumulated over epochs); None where the loss does not reach w.
     `numeric_grad` is the float64 central difference, for every element of tensors up to
     `max_checked` elements and for `max_checked` evenly spread elements of bigger ones (nan
-    elsewhere); `max_abs_error` is the largest difference over the checked elements (nan if none).
+    elsewhere); one-sided where the loss is defined on one side only, nan where on neither.
+    `max_abs_error` is the largest difference over the checked elements with an estimate (nan if none).
     Every estimate costs two forward passes, so by default fewer elements are checked where the check's
     share of the page's budget would not pay for MAX_CHECKED of each tensor (none where not even one).
     """
+    return {name: c[:3] for name, c in _check(run, epoch, eps, max_checked).items()}
+
+
+class _Checked(NamedTuple):
+    auto: torch.Tensor | None
+    numeric: torch.Tensor
+    error: float
+    checked: list            # flat indices nudged
+    sides: dict              # flat index -> "forward", "backward" or "none" where the estimate is not central
+
+
+def _check(run, epoch, eps=EPS, max_checked=None) -> dict[str, _Checked]:
     run.check_epoch(epoch)
     p = run.plan
     names = p.trainable
@@ -42,20 +59,26 @@ def gradcheck(run, epoch: int = 1, *, eps: float = EPS,
     total = _loss(p, env)
     grads = torch.autograd.grad(total, [env[n] for n in names], allow_unused=True)
 
-    env64 = {k: v.detach().double() if v.is_floating_point() else v for k, v in env.items()}
+    env64 = {k: v.detach().double().contiguous() if v.is_floating_point() else v for k, v in env.items()}
+    base = _Base(p, env64)
     out = {}
     with torch.no_grad():
         for name, grad in zip(names, grads):
             w = env64[name]
             numeric = torch.full(w.shape, float("nan"), dtype=torch.float64)
-            flat = numeric.view(-1)
-            checked = _positions(w.numel(), max_checked)
+            flat = numeric.reshape(-1)
+            checked = _positions(w.numel(), max_checked).tolist()
+            sides = {}
             for i in checked:
-                flat[i] = _slope(p, env64, name, i, eps)
+                clock.check()
+                flat[i], side = _slope(p, env64, name, i, eps, base)
+                if side != "central":
+                    sides[i] = side
             auto = None if grad is None else grad.detach()
-            reference = torch.zeros_like(w) if auto is None else auto.double()
-            err = (reference.reshape(-1)[checked] - flat[checked]).abs().max() if len(checked) else torch.tensor(math.nan)
-            out[name] = (auto, numeric, float(err))
+            reference = torch.zeros(w.shape, dtype=torch.float64) if auto is None else auto.double()
+            known = [i for i in checked if sides.get(i) != "none"]
+            err = (reference.reshape(-1)[known] - flat[known]).abs().max() if known else torch.tensor(math.nan)
+            out[name] = _Checked(auto, numeric, float(err), checked, sides)
     return out
 
 
@@ -123,20 +146,57 @@ def _kinks(spy: _KinkSpy) -> list[Kink]:
     return list(merged.values())
 
 
-def _loss(p, env) -> torch.Tensor:
-    loss, _ = lang.Evaluator("loss").run(p.program, env)
+def _loss(p, env, floats=None) -> torch.Tensor:
+    loss, _ = lang.Evaluator("loss", floats=floats).run(p.program, env)
     return loss.sum() if p.summed else loss
 
 
-def _slope(p, env64, name, i, eps) -> float:
+class _Base:
+    """L(w) in float64 at the epoch's weights, evaluated once and only when a one-sided estimate needs it."""
+
+    def __init__(self, p, env64):
+        self.p, self.env64, self._value = p, env64, None
+
+    @property
+    def value(self) -> float:
+        if self._value is None:
+            value = _at(self.p, self.env64)
+            self._value = math.nan if value is None else value
+        return self._value
+
+
+def _at(p, env64) -> float | None:
+    """The float64 loss (typed constants in float64 too), or None where torch refuses the point."""
+    try:
+        return float(_loss(p, env64, torch.float64))
+    except ExplorerError as e:
+        if e.code != "op_failed":
+            raise
+        return None
+
+
+def _slope(p, env64, name, i, eps, base: _Base) -> tuple[float, str]:
+    """(estimate, how): the central difference, or where one side of w is outside the loss's domain
+    (torch refuses it, or it is not finite while L(w) is) the one-sided difference from the other side,
+    or nan where neither side is defined."""
     w = env64[name]
-    nudged = w.clone()
-    flat = nudged.view(-1)
-    flat[i] = w.view(-1)[i] + eps
-    up = float(_loss(p, {**env64, name: nudged}))
-    flat[i] = w.view(-1)[i] - eps
-    down = float(_loss(p, {**env64, name: nudged}))
-    return (up - down) / (2 * eps)
+    flat = w.reshape(-1).clone()
+
+    def side(step):
+        flat[i] = w.reshape(-1)[i] + step
+        value = _at(p, {**env64, name: flat.reshape(w.shape)})
+        if value is None or not math.isfinite(value) and math.isfinite(base.value):
+            return None
+        return value
+
+    up, down = side(eps), side(-eps)
+    if up is not None and down is not None:
+        return (up - down) / (2 * eps), "central"
+    if math.isfinite(base.value) and up is not None:
+        return (up - base.value) / eps, "forward"
+    if math.isfinite(base.value) and down is not None:
+        return (base.value - down) / eps, "backward"
+    return math.nan, "none"
 
 
 def _positions(numel: int, most: int) -> torch.Tensor:
@@ -146,11 +206,14 @@ def _positions(numel: int, most: int) -> torch.Tensor:
 
 
 class Row(NamedTuple):
-    """One checked element: its index, autograd's float32 value, the float64 estimate, |difference|."""
+    """One checked element: its index, autograd's float32 value, the float64 estimate, |difference|,
+    and how the estimate was taken: "central", one-sided ("forward": L(w + ε), "backward": L(w − ε))
+    at an edge of the loss's domain, or "none" (nan) where the loss is defined on neither side."""
     index: str
     autograd: float | None
     estimate: float
     diff: float
+    sided: str = "central"
 
 
 class Check(NamedTuple):
@@ -171,23 +234,27 @@ class Report(NamedTuple):
     per_tensor: int          # elements of each tensor the check could afford (MAX_CHECKED at most)
     detached: bool = False   # the loss detaches a value computed from a weight: the estimate still sees
                              # that path, autograd does not, so they differ by exactly what was cut
+    notes: tuple = ()        # Notes naming the elements estimated one-sided or not at all (domain edges)
 
 
 def report(run, epoch: int = 1) -> Report:
     """`gradcheck` and `kinks` of one epoch as Python numbers: float32 values as `.tolist()` gives
     them (the course's printed precision), float64 estimates, the differences."""
-    results = gradcheck(run, epoch)
-    checks = []
-    for name, (auto, numeric, err) in results.items():
+    checks, notes = [], []
+    for name, (auto, numeric, err, checked, sides) in _check(run, epoch).items():
         shape = tuple(numeric.shape)
         flat = numeric.reshape(-1)
-        where = (~flat.isnan()).nonzero().view(-1).tolist()
         got = auto.reshape(-1).tolist() if auto is not None else None
         rows = tuple(Row(_index(i, shape), None if got is None else got[i], flat[i].item(),
-                         abs((0.0 if got is None else got[i]) - flat[i].item())) for i in where)
+                         abs((0.0 if got is None else got[i]) - flat[i].item()), sides.get(i, "central"))
+                     for i in checked)
         checks.append(Check(name, shape, numeric.numel(), rows, err, auto is not None))
+        for code, how in (("gradcheck_one_sided", ("forward", "backward")), ("gradcheck_undefined", ("none",))):
+            hit = [f"{name}{_index(i, shape)}" for i in checked if sides.get(i) in how]
+            if hit:
+                notes.append(Note(code, name=name, where=", ".join(hit[:SHOWN]) + (", …" if len(hit) > SHOWN else "")))
     spy = _spy(run, epoch)
-    return Report(epoch, EPS, tuple(checks), tuple(_kinks(spy)), checkable(run), spy.detached)
+    return Report(epoch, EPS, tuple(checks), tuple(_kinks(spy)), checkable(run), spy.detached, tuple(notes))
 
 
 def _index(i: int, shape: tuple) -> str:

@@ -12,16 +12,21 @@ tensors (an optimizer race) in the same coordinates, and the grid grows to show 
 Every path is returned whole, but the grid holds only the part of each that is in view at the
 shown epoch (`in_view`): a converging run's whole path, of a run that blows up only the path up to
 the shown step, so its parabola, tangent and step stay readable instead of a dot beside 1e19.
+
+A loss with a domain (binary_cross_entropy wants [0, 1]) is undefined over part of the grid: those
+points are gaps (nan) and the Landscape carries a note saying so; trainable tensors without elements
+give a Landscape with nothing to draw and a note.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
 
-from . import budget, lang
-from .errors import ExplorerError
+from . import budget, clock, lang
+from .errors import ExplorerError, Note
 
 POINTS_1D = 201
 POINTS_2D = 41
@@ -45,6 +50,7 @@ class Landscape:
     is_slice: bool = False           # other weights are held fixed: a slice through a bigger landscape
     others: tuple = ()               # the `others` runs' paths in the same coordinates, one tensor each
     directions: str = "moved"        # "random": coords are steps along two random directions from the epoch's weights
+    notes: tuple = ()                # Notes: points outside the loss's domain left as gaps, nothing to draw
 
 
 def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> Landscape:
@@ -66,13 +72,15 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
                                 allowed="Give runs of the same experiment.")
     histories = [h] + [o.history for o in others]
     elements = [(name, i) for name in h.names for i in range(h.params[name][0].numel())]
+    if not elements:
+        return _nothing(run, histories)
     if len(elements) > 2 and directions == "random":
         return _random_plane(run, epoch, histories)
     chosen = elements if len(elements) <= 2 else _most_moved(h, elements)
     coords = tuple(_coord_name(name, i, h.params[name][0]) for name, i in chosen)
     paths = [torch.stack([x.params[n].reshape(len(x) + 1, -1)[:, i] for n, i in chosen], dim=1) for x in histories]
     path = paths[0]
-    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.cost)
+    count = _fit(POINTS_1D if len(chosen) == 1 else POINTS_2D, len(chosen), p.cost, len(h))
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     grid = tuple(_axis(seen[0][:, j], count, [o[:, j] for o in seen[1:]]) for j in range(len(chosen)))
     base = {**run.data, **{n: h.params[n][epoch - 1].clone() for n in h.names}}
@@ -81,7 +89,19 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
     if len(chosen) == 1 and h.grads[chosen[0][0]] is not None:
         name, i = chosen[0]
         slope = float(h.grads[name][epoch - 1].reshape(-1)[i])
-    return Landscape(coords, grid, loss, path, slope, len(elements) > 2, tuple(paths[1:]))
+    return Landscape(coords, grid, loss, path, slope, len(elements) > 2, tuple(paths[1:]), notes=_gaps(loss))
+
+
+def _nothing(run, histories) -> Landscape:
+    """Trainable tensors without a single element: no coordinate to vary, so nothing to draw, and a note."""
+    names = ", ".join(run.history.names)
+    return Landscape((), (), torch.empty(0), torch.empty(len(run.history) + 1, 0), None,
+                     others=tuple(torch.empty(len(x) + 1, 0) for x in histories[1:]),
+                     notes=(Note("landscape_empty", names=names),))
+
+
+def _gaps(loss: torch.Tensor) -> tuple:
+    return (Note("landscape_domain"),) if bool(loss.isnan().any()) else ()
 
 
 def _most_moved(h, elements) -> list:
@@ -136,8 +156,9 @@ def random_directions(run, epoch: int) -> tuple[dict, dict]:
         for name in h.names:
             w = h.params[name][epoch - 1]
             drawn = torch.randn(w.shape, generator=gen, dtype=torch.float32)
-            rows, w_rows = (drawn.reshape(len(drawn), -1), w.reshape(len(w), -1)) if w.dim() >= 2 else \
-                (drawn.reshape(1, -1), w.reshape(1, -1))
+            filters = len(w) if w.dim() >= 2 else 1
+            per = w.numel() // filters if filters else 0        # explicit: a tensor without elements has no -1
+            rows, w_rows = drawn.reshape(filters, per), w.reshape(filters, per)
             d_norm, w_norm = rows.norm(dim=1, keepdim=True), w_rows.float().norm(dim=1, keepdim=True)
             scale = torch.where((w_norm > 0) & (d_norm > 0), w_norm / d_norm.clamp_min(1e-30), torch.ones_like(w_norm))
             d[name] = (rows * scale).reshape(w.shape)
@@ -160,11 +181,11 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
         paths.append((flat - flat_centre) @ solve.T)
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     reach = _symmetric_reach(seen[0], seen[1:])
-    m = _fit(POINTS_2D, 2, p.cost) // 2
+    m = _fit(POINTS_2D, 2, p.cost, len(h)) // 2
     axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
     out = _losses(p, lambda a, b: {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}, grid)
-    return Landscape(("d1", "d2"), grid, out, paths[0], None, True, tuple(paths[1:]), "random")
+    return Landscape(("d1", "d2"), grid, out, paths[0], None, True, tuple(paths[1:]), "random", _gaps(out))
 
 
 def _symmetric_reach(path, others) -> float:
@@ -209,9 +230,15 @@ def _axis(values: torch.Tensor, points: int, others=()) -> torch.Tensor:
     return torch.linspace(max(lo - pad, -LARGEST), min(hi + pad, LARGEST), points)
 
 
-def _fit(points: int, axes: int, cost) -> int:
-    """Points per axis: fewer where one forward pass is expensive, so a landscape fits its share."""
-    return max(3, budget.grid_that_fits(cost, points, axes, least=3))
+def _fit(points: int, axes: int, cost, epochs: int) -> int:
+    """Points per axis: fewer where one forward pass is expensive, so a landscape fits its share; refused,
+    naming the share, where not even 3 per axis would."""
+    n = budget.grid_that_fits(cost, points, axes, least=3, epochs=epochs)
+    if not n:
+        raise ExplorerError("landscape_too_heavy", "landscape", points=3 ** axes,
+                            time=budget.seconds(budget.landscape_ns(cost, 3 ** axes, epochs)),
+                            limit=budget.seconds(budget.share_ns("landscape")))
+    return n
 
 
 def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:
@@ -228,10 +255,13 @@ def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:
 
 
 def _losses(p, env_at, grid) -> torch.Tensor:
-    """The run's own float32 program at every point of `grid`, as one batched call (torch.func.vmap)
-    in chunks of at most BATCH_ELEMENTS element-operations. Point by point, Python's dispatch was 95%
-    of the time: a class opening the landscape spent most of the server's CPU there. A program vmap
-    cannot batch (data-dependent shapes, `.item()`...) is evaluated point by point instead."""
+    """The run's own float32 program at every point of `grid`, as batched calls (torch.func.vmap) of
+    at most BATCH_ELEMENTS element-operations each. Point by point, Python's dispatch was 95% of the
+    time: a class opening the landscape spent most of the server's CPU there. A chunk vmap cannot
+    batch is evaluated point by point, and a point torch refuses (outside the loss's domain, like
+    binary_cross_entropy of 1.5) is a gap, nan. A chunk that failed batched without any such point
+    is a program vmap cannot batch at all (data-dependent shapes, `.item()`...): the rest of the
+    grid goes point by point without trying again."""
     shape = tuple(len(g) for g in grid)
     points = [m.reshape(-1) for m in torch.meshgrid(*grid, indexing="ij")]
     forward = lang.compile_program(p.program)
@@ -240,12 +270,28 @@ def _losses(p, env_at, grid) -> torch.Tensor:
         out = forward(env_at(*values))
         return out.sum() if p.summed else out
 
-    with torch.no_grad():
-        try:
-            chunk = max(1, BATCH_ELEMENTS // max(1, p.cost.elements + p.cost.flops // 8))
-            return torch.func.vmap(loss, chunk_size=chunk)(*points).reshape(shape).float()
-        except Exception:           # noqa: BLE001 - not batchable: the same numbers, one point at a time
-            out = torch.empty(points[0].numel(), dtype=torch.float32)
-            for j in range(len(out)):
-                out[j] = loss(*(pt[j] for pt in points))
-            return out.reshape(shape)
+    count = points[0].numel()
+    chunk = max(1, BATCH_ELEMENTS // max(1, p.cost.batched + p.cost.flops // 8))
+    out = torch.full((count,), math.nan, dtype=torch.float32)
+    batching = True
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="There is a performance drop")   # vmap's loop for kl_div
+        for start in range(0, count, chunk):
+            clock.check()
+            stop = min(count, start + chunk)
+            if batching:
+                try:
+                    out[start:stop] = torch.func.vmap(loss)(*(pt[start:stop] for pt in points)).reshape(-1)
+                    continue
+                except Exception:   # noqa: BLE001 - not batchable, or a point outside the domain: one at a time
+                    pass
+            gaps = 0
+            for j in range(start, stop):
+                if j % 64 == 0:
+                    clock.check()
+                try:
+                    out[j] = loss(*(pt[j] for pt in points))
+                except (ExplorerError, *lang.TORCH_ERRORS):
+                    gaps += 1
+            batching = gaps > 0
+    return out.reshape(shape)

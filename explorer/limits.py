@@ -18,13 +18,15 @@ LR_RANGE = (1e-6, 10.0)
 MAX_SEED = 2**31 - 1
 # Seconds of one dev-box core each part of one page view may cost, as budget.py estimates it before it
 # runs: the slowest page view a link can ask for (every tab) stays within ~10 CPU-seconds.
-SHARES = {"train": 3.0,        # the run: its epochs
+SHARES = {"train": 2.7,        # the run: its epochs
           "trace": 0.5,        # one epoch's graph, traced and explained (an epoch over this is refused)
-          "check": 0.4,        # the gradient check of one epoch: fewer elements where it would not fit
-          "landscape": 0.4,    # one landscape: a coarser grid where it would not fit
-          "race": 2.5}         # the other optimizers' runs at both learning rates: fewer racers
+          "check": 0.3,        # the gradient check of one epoch: fewer elements where it would not fit
+          "landscape": 0.3,    # one landscape: a coarser grid where it would not fit
+          "race": 1.5}         # the other optimizers' runs at both learning rates: fewer racers
 MAX_EPOCH_MB = 64          # MB one epoch may hold: values autograd saves, gradients, what ops allocate inside
 WALL_LIMIT = 60.0          # seconds from asking to answer, queue included: past it the request fails, nothing is kept
+LIGHT_TASK = 0.01          # seconds (estimated): a task this quick runs in the page's own thread
+HEAVY_TASK = 0.5           # seconds (estimated): a task this long never takes the last free worker
 RUN_LIMIT = 20.0           # seconds one task may run (its estimate is at most a few): past it, it is stopped
 MAX_WORKER_MB = 1500       # resident MB of a worker process (about 300 idle): past it, its task is stopped
 MAX_DRAWN_NODES = 150      # graph nodes drawn before the rest are summarised

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import io
 import logging
+import math
 import os
 import pickle
 import signal
@@ -34,6 +35,7 @@ import weakref
 from collections import OrderedDict, deque
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, spawn, util
+from typing import NamedTuple
 
 from . import clock
 from . import limits as L
@@ -50,17 +52,19 @@ log = logging.getLogger(__name__)
 
 
 def workers() -> int:
-    """The pool size: one core fewer than we have, for the app's own process serves every page from
-    the one left; so none on a one-core container, where a worker only adds memory (a forkserver and
-    a worker cost ~290 MB, and Community Cloud's smallest container has 690 MB). EXPLORER_WORKERS
-    overrides it (0 = no pool, run in the calling thread)."""
+    """The pool size: as many as the cores we have, from two (the app's own process is mostly waiting
+    then; two workers let heavy tasks run on one while a class's quick ones use the other); none on a
+    one-core container, where a worker only adds memory (a forkserver and a worker cost ~290 MB, and
+    Community Cloud's smallest container has 690 MB). EXPLORER_WORKERS overrides it (0 = no pool, run in
+    the calling thread)."""
     env = os.environ.get(ENV, "").strip()
     if env:
         n = int(env)
         if n < 0:
             raise ValueError(f"{ENV} must be >= 0, got {env!r}")
         return n
-    return cores() - 1
+    n = cores()
+    return n if n >= 2 else 0
 
 
 # ------------------------------------------------------------------ the tasks
@@ -124,16 +128,70 @@ TASKS = {"train": (_train, "train"), "trace": (_trace, "trace"), "gradcheck": (_
          "hog": (_hog, "train"), "grow": (_grow, "train")}
 
 
-def _answer(task: str, args, kwargs, seconds: float) -> bytes:
+class RunRef(NamedTuple):
+    """A run the worker is asked to find in its own cache instead of receiving it again: a run's
+    history can be tens of MB, and every epoch a student looks at is a new trace of the same run."""
+    experiment: object
+
+
+class _Runs:
+    """A worker's recent runs, by experiment: those it trained and those it was sent (bounded in bytes)."""
+
+    def __init__(self, budget: int = 256 * 2**20):
+        self.budget, self.items = budget, OrderedDict()
+
+    def keep(self, run) -> None:
+        size = sum(t.untyped_storage().nbytes() for t in run.history.params.values()) * 2 + 4096
+        self.items[run.experiment] = (run, size)
+        self.items.move_to_end(run.experiment)
+        while len(self.items) > 1 and sum(s for _, s in self.items.values()) > self.budget:
+            self.items.popitem(last=False)
+
+    def resolve(self, x):
+        """`x` with every RunRef replaced by the run it names; KeyError where this worker has none."""
+        if isinstance(x, RunRef):
+            run, _ = self.items[x.experiment]
+            self.items.move_to_end(x.experiment)
+            return run
+        if isinstance(x, (list, tuple)) and any(isinstance(v, RunRef) for v in x):
+            return type(x)(self.resolve(v) for v in x)
+        return x
+
+
+def _refs(x):
+    """`x` with every Run replaced by a RunRef (the app's first try: the worker probably has it)."""
+    from .engine import Run
+    if isinstance(x, Run):
+        return RunRef(x.experiment)
+    if isinstance(x, (list, tuple)) and any(isinstance(v, Run) for v in x):
+        return type(x)(_refs(v) for v in x)
+    return x
+
+
+def _answer(task: str, args, kwargs, seconds: float, runs: _Runs) -> bytes:
     """Run a task under a deadline; the answer as plain pickle bytes (torch's multiprocessing pickler
     would move every tensor into shared memory and pass file descriptors). An ExplorerError goes back
-    as (code, field, details): its custom __init__ does not unpickle."""
+    as (code, field, details): its custom __init__ does not unpickle. A run this worker no longer has
+    is asked for ("need")."""
+    from .engine import Run
     fn, part = TASKS[task]
+    try:
+        args = tuple(runs.resolve(a) for a in args)
+        kwargs = {k: runs.resolve(v) for k, v in kwargs.items()}
+    except KeyError:
+        return pickle.dumps(("need",))
+    for a in (*args, *kwargs.values()):
+        for r in (a if isinstance(a, (list, tuple)) else (a,)):
+            if isinstance(r, Run):
+                runs.keep(r)
     try:
         if seconds <= 0:
             raise clock.too_slow(L.WALL_LIMIT, part)
         with clock.deadline(seconds, part):
-            out = ("ok", fn(*args, **kwargs))
+            result = fn(*args, **kwargs)
+        if isinstance(result, Run):
+            runs.keep(result)
+        out = ("ok", result)
     except ExplorerError as e:
         out = ("error", e.code, e.field, e.details)
     except Exception:      # noqa: BLE001 - a bug: the app logs it and shows the page without this part
@@ -151,12 +209,13 @@ def _serve(conn) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
     gc.freeze()
+    runs = _Runs()
     while True:
         try:
             task, args, kwargs, deadline = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
-        conn.send_bytes(_answer(task, args, kwargs, deadline - time.monotonic()))
+        conn.send_bytes(_answer(task, args, kwargs, deadline - time.monotonic(), runs))
 
 
 # ------------------------------------------------------------------ processes that never run the app's script
@@ -225,18 +284,21 @@ class _Context(mp_context.ForkServerContext):
 class Turns:
     """`slots` handed out in turns between owners (sessions): each owner waiting has a queue, and a free
     slot goes to the waiting owner served least recently (one never served first), so a session waiting
-    gets a worker before any other gets its next one. A waiter gives up at its deadline (too_slow) or
-    when its caller has gone (Cancelled)."""
+    gets a worker before any other gets its next one. Heavy tasks (seconds, by their estimate) never take
+    the last free slot of several, so a class's quick tasks are not queued behind them. A waiter gives up
+    at its deadline (too_slow) or when its caller has gone (Cancelled)."""
 
     def __init__(self, slots: int):
         self._cond = threading.Condition()
         self._free = list(range(slots))
+        self._heavy_slots = max(1, slots - 1)            # heavy tasks leave one worker to everyone else
+        self._heavy_busy = 0
         self._queues: OrderedDict = OrderedDict()        # owner -> deque of tickets, in order of arrival
         self._served: dict = {}                          # owner -> when it last got a slot (a counter)
         self._count = 0
 
-    def acquire(self, owner, deadline: float, part: str) -> int:
-        ticket = object()
+    def acquire(self, owner, deadline: float, part: str, heavy: bool = False) -> int:
+        ticket = (object(), heavy)
         with self._cond:
             self._queues.setdefault(owner, deque()).append(ticket)
             try:
@@ -250,15 +312,17 @@ class Turns:
                 self._drop(owner, ticket)
                 raise
             self._drop(owner, ticket)
+            self._heavy_busy += heavy
             self._count += 1
             self._served[owner] = self._count
             if len(self._served) > 4 * len(self._queues) + 64:        # forget sessions that stopped asking
                 self._served = {o: c for o, c in self._served.items() if o in self._queues or o == owner}
             return self._free.pop()
 
-    def release(self, slot: int) -> None:
+    def release(self, slot: int, heavy: bool = False) -> None:
         with self._cond:
             self._free.append(slot)
+            self._heavy_busy -= heavy
             self._cond.notify_all()
 
     def waiting(self) -> int:
@@ -266,10 +330,12 @@ class Turns:
             return sum(len(q) for q in self._queues.values())
 
     def _next(self):
-        if not self._queues:
+        """The head ticket of the waiting owner served least recently (ties: the first to arrive) among
+        those whose head may run now: a heavy one only while a worker stays free for the rest."""
+        ready = [o for o, q in self._queues.items() if not q[0][1] or self._heavy_busy < self._heavy_slots]
+        if not ready:
             return None
-        owner = min(self._queues, key=lambda o: self._served.get(o, 0))     # ties: the first to arrive
-        return self._queues[owner][0]
+        return self._queues[min(ready, key=lambda o: self._served.get(o, 0))][0]
 
     def _drop(self, owner, ticket) -> None:
         q = self._queues.get(owner)
@@ -356,16 +422,24 @@ def _retire(slot: int, w: _Worker) -> None:
     w.kill()
 
 
-def call(task: str, *args, **kwargs):
+def call(task: str, *args, estimate: float = math.inf, **kwargs):
     """`task(*args, **kwargs)` in a worker process (in this thread where there is none), in turn with
     other sessions; returns its result, or raises its ExplorerError, `too_slow` past the deadline, or
-    clock.Cancelled when the caller has gone. Errors are never cached by the caller's Store."""
+    clock.Cancelled when the caller has gone. Errors are never cached by the caller's Store.
+
+    `estimate` is the budget's nanoseconds for the task: a quick one (under limits.LIGHT_TASK) runs in
+    this thread at once, as a round trip to a worker would cost more than it; a heavy one (over
+    limits.HEAVY_TASK) waits for a worker that is not the last one free."""
     global _busy, _last_used
     part = TASKS[task][1]
-    size = workers()
     deadline = time.monotonic() + min(L.WALL_LIMIT, clock.left())
+    if estimate <= L.LIGHT_TASK * 1e9:
+        with clock.deadline(min(L.RUN_LIMIT, deadline - time.monotonic()), part):
+            return TASKS[task][0](*args, **kwargs)
+    size = workers()
+    heavy = estimate > L.HEAVY_TASK * 1e9
     turns = _turns_for(max(1, size))
-    slot = turns.acquire(clock.owner(), deadline, part)
+    slot = turns.acquire(clock.owner(), deadline, part, heavy)
     with _lock:
         _busy += 1
     try:
@@ -377,11 +451,26 @@ def call(task: str, *args, **kwargs):
         with _lock:
             _busy -= 1
             _last_used = time.monotonic()
-        turns.release(slot)
+        turns.release(slot, heavy)
 
 
 def _ask(slot: int, task: str, args, kwargs, deadline: float, part: str):
+    """Send the task with runs by reference first; only a worker that lacks one gets it whole."""
     stop = min(deadline, time.monotonic() + L.RUN_LIMIT)
+    light = (tuple(_refs(a) for a in args), {k: _refs(v) for k, v in kwargs.items()})
+    out = _exchange(slot, task, *light, stop, part)
+    if out[0] == "need":
+        out = _exchange(slot, task, args, kwargs, stop, part)
+    kind = out[0]
+    if kind == "ok":
+        return out[1]
+    if kind == "error":
+        _, code, field, details = out
+        raise ExplorerError(code, field, **details)
+    raise RuntimeError(f"task {task} failed in a worker:\n{out[1]}")
+
+
+def _exchange(slot: int, task: str, args, kwargs, stop: float, part: str):
     payload = pickle.dumps((task, args, kwargs, stop), protocol=pickle.HIGHEST_PROTOCOL)
     for attempt in (1, 2):
         w = _worker(slot)
@@ -408,19 +497,10 @@ def _ask(slot: int, task: str, args, kwargs, deadline: float, part: str):
             _retire(slot, w)
             raise why
     try:
-        out = pickle.loads(w.conn.recv_bytes())
+        return pickle.loads(w.conn.recv_bytes())
     except (EOFError, OSError):
         _retire(slot, w)
         raise ExplorerError("worker_lost", clock.field(part), what=clock.PARTS[part]) from None
-    kind = out[0]
-    if kind == "ok":
-        return out[1]
-    if kind == "error":
-        _, code, field, details = out
-        raise ExplorerError(code, field, **details)
-    if kind == "cancelled":
-        raise clock.Cancelled()
-    raise RuntimeError(f"task {task} failed in a worker:\n{out[1]}")
 
 
 def _stop_when_idle() -> None:
@@ -461,6 +541,6 @@ def start() -> None:
         threading.Thread(target=_worker, args=(0,), name="explorer-pool-start", daemon=True).start()
 
 
-def run(exp):
+def run(exp, estimate: float = math.inf):
     """`explorer.run(exp)` in a worker: the same Run, bit for bit, or the same ExplorerError."""
-    return call("train", exp)
+    return call("train", exp, estimate=estimate)

@@ -131,7 +131,7 @@ def test_big_matrices_get_one_element_worked_out_and_stay_short():
     da = next(e.grad for e in g.inputs(g.step(_step_of(g, "MmBackward0")).id) if g.node(e.src).label == "a")
     i, j = (int(v) for v in torch.unravel_index(da.abs().argmax(), da.shape))
     assert f"dL/da[{i}, {j}] = Σₖ dL/dZ[{i}, k] · b[{j}, k] = " in text and "(14 more terms)" in text
-    from explorer.render import _num
+    from explorer.numbers import num as _num
     assert f"**{_num(float(da[i, j]))}**" in text
 
 

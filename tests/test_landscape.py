@@ -1,4 +1,6 @@
 """The loss over the weights with the run's path on it, in the run's own float32."""
+import os
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -8,6 +10,8 @@ import explorer
 from explorer import PRESETS, Experiment, ExplorerError
 from explorer.landscape import GROWTH, MARGIN, REACH, in_view
 
+from test_crashes import every_view
+from test_export import mismatch, run_script_here
 from test_lang import PROGRAMS
 
 
@@ -197,16 +201,23 @@ def test_batched_landscape_is_the_point_by_point_one(monkeypatch):
 
 
 FUZZ_TENSORS = {"w": "[[1., -2., 3.], [4., 5., -6.]]", "v": "[1., 2., 3.]", "s": "2.", "x": "torch.ones(3, 2)"}
+FUZZ_EXAMPLES = int(os.environ.get("LANDSCAPE_EXAMPLES", "40"))    # LANDSCAPE_EXAMPLES=N: N programs, drawn afresh
 
 
-@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-@given(PROGRAMS, st.sampled_from([("s",), ("v",), ("w", "v")]))
-def test_fuzz_batched_landscape_matches_point_by_point(text, trainable):
-    """Any program of the language: the batched landscape is the point-by-point one, or the fallback runs."""
+@settings(deadline=None, max_examples=FUZZ_EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@given(PROGRAMS, st.sampled_from([("s",), ("v",), ("w", "v")]), st.sampled_from(explorer.OPTIMIZERS))
+def test_fuzz_batched_landscape_matches_point_by_point(text, trainable, optimizer):
+    """Any program of the language: the batched landscape is the point-by-point one, or the fallback runs;
+    every other view of the run (the race, the gradient check, the random plane, the explanations) raises
+    only ExplorerError, and the exported script prints the run's own numbers."""
+    exp = Experiment(tensors=FUZZ_TENSORS, trainable=trainable, loss=text, epochs=2, optimizer=optimizer)
     try:
-        run = explorer.run(Experiment(tensors=FUZZ_TENSORS, trainable=trainable, loss=text, epochs=2))
+        run = explorer.run(exp)
     except explorer.ExplorerError:
         return
+    every_view(exp)
+    problem = mismatch(exp, run_script_here(explorer.export_script(exp)))
+    assert problem is None, (text, problem)
     try:
         fast = explorer.landscape(run, 1)
     except explorer.ExplorerError:

@@ -505,7 +505,7 @@ class _Expr:
                 args.append(tuple(Num(self._int(x, "a size")) for x in a.elts))
             else:
                 args.append(self.build(a))
-        if method and op.sizes and len(args) == 1 and isinstance(args[0], tuple):
+        if method and op.sizes and len(args) == 1 and isinstance(args[0], tuple) and args[0]:
             args = list(args[0])
         if op.sizes:
             sizes = [x for a in args for x in (a if isinstance(a, tuple) else (a,))]
@@ -880,7 +880,8 @@ def _size(size, field, func) -> tuple[int, ...]:
 
 # ---------------------------------------------------------------- interpretation
 
-TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError)
+# AssertionError: some of torch's meta decompositions check their arguments with assert (F.nll_loss of a 2-D target)
+TORCH_ERRORS = (RuntimeError, IndexError, ValueError, TypeError, OverflowError, ZeroDivisionError, AssertionError)
 _PAIRWISE = {"+", "-", "*", "/", "**"}
 
 
@@ -890,10 +891,14 @@ class Evaluator:
     pass is sized for `budget`: `ops` op calls, `elements` element-operations (each op's inputs and
     output, and what it does inside), `flops` matrix products' multiply-adds, and `bytes` what it holds
     (its values, which autograd may save, and what an op makes inside, from its entry in the op table).
-    `keep=True` remembers every value computed, for the graph, and which of them were detached."""
+    `keep=True` remembers every value computed, for the graph, and which of them were detached.
+    `floats=torch.float64` makes the floating constants typed in the loss in that dtype, so a program
+    run on float64 weights (the gradient check) does not meet a float32 target; integer class targets
+    stay integer."""
 
-    def __init__(self, field: str = "loss", check: bool = False, keep: bool = False):
-        self.field, self.check, self.keep = field, check, keep
+    def __init__(self, field: str = "loss", check: bool = False, keep: bool = False,
+                 floats: torch.dtype | None = None):
+        self.field, self.check, self.keep, self.floats = field, check, keep, floats
         self.notes: list[tuple[str, dict]] = []
         self.values: list[torch.Tensor] = []
         self.detached: dict[int, tuple] = {}      # id -> (tensor, its source): values cut from the graph
@@ -902,6 +907,7 @@ class Evaluator:
         self.unbatched = 0                        # ops torch.func.vmap runs once per point of a batch
         self.elements = 0
         self.batched = 0                          # element-operations as a vmap batch weighs them, per point
+        self.rows = 0                             # rows of row-wise ops (softmax): a vmap batch pays per row
         self.flops = 0
         self.bytes = 0
         self._mine = [0]                          # element-operations of the op being sized, innermost last
@@ -935,16 +941,20 @@ class Evaluator:
             raise ExplorerError("op_failed", self.field, op=_describe(e), detail=clean_error(err)) from None
         finally:
             mine = self._mine.pop()
+        made = (out,) if isinstance(out, torch.Tensor) else \
+            out if isinstance(out, tuple) and out and all(isinstance(x, torch.Tensor) for x in out) else ()
+        if self.check and made:                          # a tensor, or max/min's (values, indices)
+            op = _op_of(e)
+            own = mine
+            for x in made:
+                self._bound(x, e)
+                own += x.numel()
+                self.bytes += x.numel() * x.element_size()
+            self.ops += 1
+            self.unbatched += op is not None and not op.batched
+            self.elements += round(own * (op.weight if op is not None else 1.0))
+            self.batched += round(own * (op.batch_weight or op.weight if op is not None else 1.0))
         if isinstance(out, torch.Tensor):
-            if self.check:
-                self._bound(out, e)
-                op = _op_of(e)
-                own = mine + out.numel()
-                self.ops += 1
-                self.unbatched += op is not None and not op.batched
-                self.elements += round(own * (op.weight if op is not None else 1.0))
-                self.batched += round(own * (op.batch_weight or op.weight if op is not None else 1.0))
-                self.bytes += out.numel() * out.element_size()
             if self.keep:
                 self.values.append(out)
                 if t is Method and e.name == "detach":
@@ -970,6 +980,8 @@ class Evaluator:
         if t is Call:
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
+            for v in (*args, *kwargs.values()):
+                _no_module(v, self.field, e.func)
             kind, name = e.func.split(".")
             if kind == "F" and name in LOSSES:
                 return self._loss(name, args, kwargs, e.func)
@@ -977,13 +989,17 @@ class Evaluator:
                             f"in {e.func}")
         if t is Method:
             obj = self.calc(e.obj, env)
+            _no_module(obj, self.field, f".{e.name}()")
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what=f"a number (before .{e.name}())")
             args = [self.calc(a, env) for a in e.args]
             kwargs = {k: self.calc(v, env) for k, v in e.kwargs}
+            for v in (*args, *kwargs.values()):
+                _no_module(v, self.field, f".{e.name}()")
             return self._op(OPS[e.name], METHOD_FNS[e.name], [obj] + args, kwargs, f"before .{e.name}()")
         if t is Attr:
             obj = self.calc(e.obj, env)
+            _no_module(obj, self.field, f".{e.name}")
             if e.name in _PAIRS:
                 return obj[_PAIRS.index(e.name)]
             if not isinstance(obj, torch.Tensor):
@@ -991,12 +1007,15 @@ class Evaluator:
             return obj.T if e.name == "T" else obj.mT
         if t is Index:
             obj = self.calc(e.obj, env)
+            _no_module(obj, self.field, "[ ]")
             if not isinstance(obj, torch.Tensor):
                 raise ExplorerError("not_a_tensor", self.field, what="a number (before [ ])")
             return self._cut(obj[tuple(slice(i.start, i.stop, i.step) if isinstance(i, Slice) else i
                                        for i in e.items)], obj)
         if t is Const:
             c = e.spec.exact()
+            if self.floats is not None and c.is_floating_point():
+                c = c.to(self.floats)
             return c.to("meta") if self.check else c
         if t is LossModule:
             return e
@@ -1004,6 +1023,8 @@ class Evaluator:
             module = e.module if isinstance(e.module, LossModule) else env[e.module.name]
             kwargs = {k: self.calc(v, env) for k, v in module.kwargs}
             args, name = [self.calc(a, env) for a in e.args], CLASSES[module.cls]
+            for v in (*args, *kwargs.values()):
+                _no_module(v, self.field, f"torch.nn.{module.cls}()")
             if name not in LOSSES:
                 return self._op(OPS[name], F_FUNCTIONS[name], args, kwargs, f"in nn.{module.cls}()")
             return self._loss(name, args, kwargs, f"nn.{module.cls}()")
@@ -1017,7 +1038,7 @@ class Evaluator:
         if self.check:
             inputs = (list(first) if op.tensors else [first]) + args[1:] + list(kwargs.values())
             self._read(*inputs)
-            self._inside(check_inside(op, self.field, args))
+            self._inside(check_inside(op, self.field, args, kwargs))
         return self._cut(fn(*args, **kwargs), *(list(first) if op.tensors else [first]), *args[1:],
                          *kwargs.values())
 
@@ -1043,6 +1064,8 @@ class Evaluator:
                                     right=tuple(args[1].shape))
             self._read(*args)
             self.bytes += args[0].numel() * args[0].element_size()     # the elementwise loss before reduction
+            if name == "cross_entropy" and args[0].dim() > 1:          # a log_softmax over each row first
+                self.rows += args[0].numel() // max(1, args[0].shape[1])
         return self._cut(LOSSES[name](*args, **kwargs), *args)
 
     def _check_pair(self, op, a, b):
@@ -1068,6 +1091,7 @@ class Evaluator:
         self.bytes += inside.held
         self._mine[-1] += inside.elements
         self.flops += inside.flops
+        self.rows += inside.rows
 
     def _bound(self, t, e):
         n = t.numel() or max(t.shape, default=0)
@@ -1098,12 +1122,16 @@ def _class_targets(name, z, y) -> bool:
     return tuple(y.shape) == (tuple(z.shape[:1]) + tuple(z.shape[2:]) if z.dim() > 1 else ())
 
 
-def _no_module(v, field) -> None:
-    if isinstance(v, LossModule):
-        raise ExplorerError("not_allowed", field, what=Bi((f"torch.nn.{v.cls}() in arithmetic",
-                                                            f"torch.nn.{v.cls}() 参与算术运算")),
-                            allowed=Bi((f"Call it on two tensors first, like torch.nn.{v.cls}()(z, y).",
-                                        f"请先用两个张量调用它,例如 torch.nn.{v.cls}()(z, y)。")))
+def _no_module(v, field, func: str | None = None) -> None:
+    """A loss module is only ever called: anywhere else torch would name our class in its message."""
+    for x in v if isinstance(v, (list, tuple)) else (v,):
+        if isinstance(x, LossModule):
+            what = (Bi((f"torch.nn.{x.cls}() in arithmetic", f"torch.nn.{x.cls}() 参与算术运算")) if func is None else
+                    Bi((f"torch.nn.{x.cls}() where a tensor is expected ({func})",
+                        f"把 torch.nn.{x.cls}() 当作张量({func} 处)")))
+            raise ExplorerError("not_allowed", field, what=what,
+                                allowed=Bi((f"Call it on two tensors first, like torch.nn.{x.cls}()(z, y).",
+                                            f"请先用两个张量调用它,例如 torch.nn.{x.cls}()(z, y)。")))
 
 
 def compile_program(program: Program):
@@ -1219,15 +1247,24 @@ def _describe(e) -> str:
         return f".{e.name}"
     if isinstance(e, Const):
         return f"torch.{e.spec.factory}"
-    return type(e).__name__
+    return "this expression"
 
 
-_SOURCE_PATH = re.compile(r"\S*/\S+\.(?:cpp|cc|h|hpp|cu|py):\d+:?\s*")
+# Where in torch's C++ a message was raised: `[enforce fail at alloc_cpu.cpp:127] data. `, a bare
+# `name.cpp:123` or a path to one, with or without `/`; and the allocator's class before its words.
+_SOURCE_PATH = re.compile(r"\[enforce fail at [^\]]*\]\s*(?:[^\s.]*\.\s+)?|\s*\(Triggered internally at [^)]*\)"
+                          r"|(?:\s+at)?\s*\(?[^\s()]*\.(?:cpp|cc|cxx|c|h|hpp|cu|cuh|py):\d+(?::\d+)?\)?:?"
+                          r"|\b\w*Allocator:\s*")
+# Our own classes, should torch ever be handed one and name it: the student never typed them.
+_OURS = re.compile(r"\b(?:LossModule|Num|Str|Ref|Unary|BinOp|Call|Method|Attr|Seq|Const|Slice|Index|Apply|"
+                   r"Program|TensorSpec|Evaluator|_Expr)\b(?=[,)=\]]|'?\s*object)")
 
 
 def clean_error(err) -> str:
-    """torch's message, first line, without the C++ source paths it sometimes starts with."""
-    msg = _SOURCE_PATH.sub("", str(err).split("\n")[0]).strip()
+    """torch's message, first line, without the C++ source locations it sometimes carries and
+    without the names of our own classes."""
+    msg = _SOURCE_PATH.sub(" ", str(err).split("\n")[0])
+    msg = _OURS.sub("expression", re.sub(r"\s+", " ", msg)).strip()
     return msg[:200]
 
 
@@ -1242,7 +1279,8 @@ def to_source(e, prec: int = 0) -> str:
     """Plain PyTorch source for a tree: used by export_script, so it must mean exactly the same."""
     t = type(e)
     if t is Num:
-        return f"({e.value!r})" if e.value < 0 and prec >= 3 else repr(e.value)
+        negative = math.copysign(1, e.value) < 0         # -0.0 too: (-0.0) ** w is not -(0.0 ** w)
+        return f"({e.value!r})" if negative and prec >= 3 else repr(e.value)
     if t is Str:
         return repr(e.value)
     if t is Ref:
@@ -1274,7 +1312,7 @@ def to_source(e, prec: int = 0) -> str:
         items = ", ".join(str(i) if not isinstance(i, Slice) else
                           ":".join("" if p is None else str(p) for p in (i.start, i.stop)) +
                           (f":{i.step}" if i.step is not None else "") for i in e.items)
-        return f"{to_source(e.obj, 5)}[{items}]"
+        return f"{to_source(e.obj, 5)}[{items or '()'}]"
     if t is LossModule:
         return f"torch.nn.{e.cls}({_args_src((), e.kwargs)})"
     if t is Apply:
@@ -1283,6 +1321,11 @@ def to_source(e, prec: int = 0) -> str:
 
 
 def _args_src(args, kwargs) -> str:
-    parts = [to_source(a) if not isinstance(a, tuple) else "(" + ", ".join(to_source(x) for x in a) + ",)"
-             for a in args]
+    parts = [to_source(a) if not isinstance(a, tuple) else _tuple_src(a) for a in args]
     return ", ".join(parts + [f"{k}={to_source(v)}" for k, v in kwargs])
+
+
+def _tuple_src(items) -> str:
+    """A tuple of sizes as Python writes it: (), (3,), (2, 3)."""
+    inner = ", ".join(to_source(x) for x in items)
+    return f"({inner},)" if len(items) == 1 else f"({inner})"

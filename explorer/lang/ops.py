@@ -48,8 +48,8 @@ class Op:
                                       # (measured: `python -m bench calibrate`; exp 2, sin 3, bce 16)
     batched: bool = True              # torch.func.vmap has a batching rule for it; else the landscape's batch
                                       # runs it once per point
-    batch_weight: float | None = None  # its weight inside a vmap batch, where that differs (softmax over short
-                                       # rows, small matrix products: far slower batched than alone)
+    batch_weight: float | None = None  # its weight inside a vmap batch, where that differs (small matrix
+                                       # products: far slower batched than alone)
 
 
 class Inside(NamedTuple):
@@ -57,12 +57,19 @@ class Inside(NamedTuple):
     held: int = 0          # elements it makes inside (refused beyond MAX_INTERMEDIATE x 2)
     elements: int = 0      # element-operations on them
     flops: int = 0         # multiply-adds of a matrix product (BLAS: far cheaper than an element-operation)
+    rows: int = 0          # slices it works along one at a time (a softmax's rows: a vmap batch pays per row)
 
 
-def _like_input(field, args):
-    """Softmax, cumsum, std and friends keep a temporary the size of their input."""
-    n = args[0].numel() if isinstance(args[0], torch.Tensor) else 0
-    return Inside(n, 2 * n)
+def _like_input(field, args, kwargs=None):
+    """Softmax, cumsum, std and friends keep a temporary the size of their input, and work row by row
+    along `dim` (all of it as one row without a dim)."""
+    x = args[0]
+    if not isinstance(x, torch.Tensor):
+        return Inside()
+    n = x.numel()
+    dim = (kwargs or {}).get("dim", args[1] if len(args) > 1 and isinstance(args[1], int) else None)
+    length = x.shape[dim] if isinstance(dim, int) and -x.dim() <= dim < max(1, x.dim()) and x.dim() else n
+    return Inside(n, 2 * n, rows=n // length if length else 0)
 
 
 def size_matmul(field, sa, sb) -> Inside:
@@ -90,7 +97,7 @@ def size_matmul(field, sa, sb) -> Inside:
     return Inside(held, held, count * n * k * m)
 
 
-def _matmul(field, args):
+def _matmul(field, args, kwargs=None):
     a, b = args[0], args[1]
     if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
         raise ExplorerError("bad_argument", field, func="@ / matmul", detail="needs tensors on both sides")
@@ -100,7 +107,7 @@ def _matmul(field, args):
     return size_matmul(field, sa, sb)
 
 
-def _products(field, args):
+def _products(field, args, kwargs=None):
     """mm, bmm, dot, mv: every output element is a dot product over the shared dimension, so the
     multiply-adds are the output's size times that dimension (the same count `@` is charged)."""
     a, b = (x for x in args[:2])
@@ -112,7 +119,7 @@ def _products(field, args):
     return Inside(flops=rows * inner * cols)
 
 
-def _linear(field, args):
+def _linear(field, args, kwargs=None):
     """F.linear(x, W): x (..., k) times W (m, k) transposed: every row of x meets every row of W."""
     x, w = args[0], args[1] if len(args) > 1 else None
     if not (isinstance(x, torch.Tensor) and isinstance(w, torch.Tensor)) or x.dim() == 0:
@@ -120,7 +127,7 @@ def _linear(field, args):
     return Inside(flops=x.numel() * (w.shape[0] if w.dim() > 1 else 1))
 
 
-def _pairwise(field, args):
+def _pairwise(field, args, kwargs=None):
     """An op of two tensors that broadcasts them before reducing (kl_div): the broadcast temporaries
     are made inside even when the result is one number ((1, N) against (N, 1) builds N × N)."""
     tensors = [x for x in args[:2] if isinstance(x, torch.Tensor)]
@@ -265,13 +272,13 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("sqrt", weight=2, bare=True, rules={"SqrtBackward0": ("d √x/dx = 1/(2√x).", "d √x/dx = 1/(2√x)。")},
        examples=("torch.sqrt(w * w + 1).sum()",)),
     Op("square", bare=True, rules=_POW, examples=("torch.square(w).sum()",)),
-    Op("pow", weight=3, arity=(1, 1), rules=_POW, examples=("w.pow(3).sum()", "torch.pow(w, 2).sum()")),
+    Op("pow", weight=4, arity=(1, 1), rules=_POW, examples=("w.pow(3).sum()", "torch.pow(w, 2).sum()")),
     Op("neg", rules={"NegBackward0": ("d(-x)/dx = -1.", "d(-x)/dx = -1。")}, examples=("w.neg().sum()",)),
-    Op("sin", weight=3, bare=True, rules={"SinBackward0": ("d sin(x)/dx = cos(x).", "d sin(x)/dx = cos(x)。")},
+    Op("sin", weight=5, bare=True, rules={"SinBackward0": ("d sin(x)/dx = cos(x).", "d sin(x)/dx = cos(x)。")},
        examples=("torch.sin(w).sum()", "w.sin().sum()")),
-    Op("cos", weight=3, bare=True, rules={"CosBackward0": ("d cos(x)/dx = -sin(x).", "d cos(x)/dx = -sin(x)。")},
+    Op("cos", weight=5, bare=True, rules={"CosBackward0": ("d cos(x)/dx = -sin(x).", "d cos(x)/dx = -sin(x)。")},
        examples=("torch.cos(w).sum()",)),
-    Op("tanh", weight=3, spell="tfm", bare=True, rules={"TanhBackward0": ("d tanh(x)/dx = 1 - tanh²(x).", "d tanh(x)/dx = 1 - tanh²(x)。")},
+    Op("tanh", weight=5, spell="tfm", bare=True, rules={"TanhBackward0": ("d tanh(x)/dx = 1 - tanh²(x).", "d tanh(x)/dx = 1 - tanh²(x)。")},
        examples=("torch.tanh(w).sum()", "F.tanh(w).sum()")),
     Op("sigmoid", spell="tfm", bare=True,
        rules={"SigmoidBackward0": ("dσ(x)/dx = σ(x)·(1 - σ(x)).", "dσ(x)/dx = σ(x)·(1 - σ(x))。")},
@@ -293,7 +300,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rules={"GeluBackward0": ("gelu(x) = x·Φ(x), so d/dx = Φ(x) + x·φ(x) (Φ, φ: the normal distribution's "
                                 "CDF and density).", "gelu(x) = x·Φ(x),所以 d/dx = Φ(x) + x·φ(x)(Φ、φ:正态分布的分布函数和密度)。")},
        examples=("F.gelu(w).sum()", "F.gelu(w, approximate='tanh').sum()")),
-    Op("softplus", weight=3, spell="f", keywords=("beta", "threshold"),
+    Op("softplus", weight=4, spell="f", keywords=("beta", "threshold"),
        rules={"SoftplusBackward0": ("softplus(x) = ln(1 + e^(βx))/β, so d/dx = σ(βx).",
                                     "softplus(x) = ln(1 + e^(βx))/β,所以 d/dx = σ(βx)。")},
        examples=("F.softplus(w).sum()", "F.softplus(w, beta=2).sum()")),
@@ -303,7 +310,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
     Op("silu", weight=2, spell="f", rules={"SiluBackward0": ("silu(x) = x·σ(x), so d/dx = σ(x)·(1 + x·(1 - σ(x))).",
                                                    "silu(x) = x·σ(x),所以 d/dx = σ(x)·(1 + x·(1 - σ(x)))。")},
        examples=("F.silu(w).sum()",)),
-    Op("clamp", weight=4, arity=(0, 2), keywords=("min", "max"), bare=True, rules=_CLAMP, kink=(_at_bounds, _BOUNDS),
+    Op("clamp", weight=6, arity=(0, 2), keywords=("min", "max"), bare=True, rules=_CLAMP, kink=(_at_bounds, _BOUNDS),
        examples=("torch.clamp(w, -0.5, 0.5).sum()", "w.clamp(min=0.2).sum()", "w.clamp(max=0.4).sum()",
                  "torch.clamp(w, min=v.sum(), max=1).sum()", "torch.clamp(w, min=u).sum()")),
     Op("maximum", arity=(1, 1), kink=(_at_equal, _EQUAL),
@@ -336,10 +343,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
               "ProdBackward1": ("Along dim: d(prod x)/dxᵢ = the product of the other elements of its slice.",
                                 "沿 dim:d(prod x)/dxᵢ = 同一段中其余元素的乘积。")},
        examples=("w.prod()", "torch.prod(w, dim=1).sum()")),
-    Op("max", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
+    Op("max", weight=3, batch_weight=12, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MAX, kink=(_ties(True), _TIES),
        examples=("w.max()", "torch.max(w, dim=1).values.sum()", "w.max(0).values.sum()",
                  "torch.max(w, u).sum()")),
-    Op("min", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
+    Op("min", weight=3, batch_weight=12, arity=(0, 1), keywords=("dim", "keepdim"), rules=_MIN, kink=(_ties(False), _TIES),
        examples=("w.min()", "torch.min(w, dim=0).values.sum()")),
     Op("amax", weight=3, arity=(0, 1), keywords=("dim", "keepdim"), kink=(_ties(True), _TIES),
        rules={"AmaxBackward0": ("The gradient goes to the largest element(s), shared equally among ties; "
@@ -349,11 +356,11 @@ OPS: dict[str, Op] = {op.name: op for op in [
        rules={"AminBackward0": ("The gradient goes to the smallest element(s), shared equally among ties; "
                                 "the others get 0.", "梯度给最小的元素(并列时平分),其余得到 0。")},
        examples=("w.amin(dim=1).sum()",)),
-    Op("std", weight=2, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
+    Op("std", batch_weight=30, weight=2, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
        rules={"StdBackward0": ("d std/dxᵢ = (xᵢ - mean) / ((N - correction)·std).",
                                "d std/dxᵢ = (xᵢ - mean) / ((N - correction)·std)。")},
        examples=("w.std()", "torch.std(w, dim=1).sum()", "w.std(correction=0)")),
-    Op("var", weight=3, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
+    Op("var", batch_weight=30, weight=3, arity=(0, 1), keywords=("dim", "keepdim", "correction"), inside=_like_input,
        rules={"VarBackward0": ("d var/dxᵢ = 2·(xᵢ - mean) / (N - correction).",
                                "d var/dxᵢ = 2·(xᵢ - mean) / (N - correction)。")},
        examples=("w.var()", "torch.var(w, dim=0).sum()")),
@@ -424,10 +431,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
        examples=("torch.bmm(w.unsqueeze(0), x.unsqueeze(0)).sum()",)),
     Op("linear", batch_weight=25, spell="f", arity=(1, 2), keywords=("bias",), inside=_linear, rules=_MATMUL,
        examples=("F.linear(w, x.t()).sum()", "F.linear(w, x.t(), v[:2]).sum()", "F.linear(v, w).sum()")),
-    Op("softmax", batch_weight=10, weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
+    Op("softmax", weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_SOFTMAX,
        worked={"SoftmaxBackward0": "softmax"},
        examples=("(torch.softmax(w, dim=1) * u).sum()", "(F.softmax(w, dim=0) * u).sum()", "(w.softmax(1) * u).sum()")),
-    Op("log_softmax", batch_weight=10, weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
+    Op("log_softmax", weight=5, spell="tfm", arity=(0, 1), keywords=("dim",), inside=_like_input, rules=_LOG_SOFTMAX,
        worked={"LogSoftmaxBackward0": "log_softmax"},
        examples=("(torch.log_softmax(w, dim=1) * u).sum()", "(F.log_softmax(w, dim=1) * u).sum()")),
     Op("normalize", weight=4, spell="f", keywords=("p", "dim", "eps"), inside=_like_input,
@@ -445,23 +452,23 @@ OPS.update({op.name: op for op in [
                              "RsubBackward1": ("d(c - x)/dx = -1.", "d(c - x)/dx = -1。")}),
     Op("*", spell="", rules={"MulBackward0": ("d(a * b)/da = b and d(a * b)/db = a: each input gets the gradient times "
                                               "the other input.", "d(a * b)/da = b,d(a * b)/db = a:每个输入得到「梯度 × 另一个输入」。")}),
-    Op("/", weight=2, spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
-    Op("**", weight=3, spell="", rules=_POW),
+    Op("/", weight=3, spell="", rules={"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)/da = 1/b,d(a / b)/db = -a/b²。")}),
+    Op("**", weight=4, spell="", rules=_POW),
     Op("[]", spell="", rules=_moves("SelectBackward0", "SliceBackward0")),
-    Op("mse_loss", spell="", worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
+    Op("mse_loss", spell="", examples=("F.mse_loss(w, u)", "torch.nn.MSELoss(reduction='sum')(w, u)"), worked={"MseLossBackward0": "mse"}, rules={"MseLossBackward0": ("mse = mean((z - y)²), so d mse/dz = 2·(z - y)/N.",
                                                          "mse = mean((z - y)²),所以 d mse/dz = 2·(z - y)/N。")}),
-    Op("binary_cross_entropy", weight=16, spell="", rules={"BinaryCrossEntropyBackward0": (
+    Op("binary_cross_entropy", batch_weight=60, weight=16, spell="", examples=("F.binary_cross_entropy(torch.sigmoid(w), torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyBackward0": (
         "bce = -mean(y·ln p + (1-y)·ln(1-p)), so d bce/dp = (p - y) / (p·(1 - p)) / N.",
         "bce = -mean(y·ln p + (1-y)·ln(1-p)),所以 d bce/dp = (p - y) / (p·(1 - p)) / N。")}),
-    Op("binary_cross_entropy_with_logits", weight=3, spell="", rules={"BinaryCrossEntropyWithLogitsBackward0": (
+    Op("binary_cross_entropy_with_logits", batch_weight=60, weight=3, spell="", examples=("F.binary_cross_entropy_with_logits(w, torch.sigmoid(u).detach())",), rules={"BinaryCrossEntropyWithLogitsBackward0": (
         "With logits z: d bce/dz = (σ(z) - y)/N.", "对 logits z:d bce/dz = (σ(z) - y)/N。")}),
-    Op("smooth_l1_loss", spell="", rules={"SmoothL1LossBackward0": (
+    Op("smooth_l1_loss", spell="", examples=("F.smooth_l1_loss(w, u)",), rules={"SmoothL1LossBackward0": (
         "d/dz = (z - y)/β where |z - y| < β, else sign(z - y); divided by N.",
         "|z - y| < β 时 d/dz = (z - y)/β,否则为 sign(z - y);再除以 N。")}),
-    Op("huber_loss", spell="", rules={"HuberLossBackward0": (
+    Op("huber_loss", spell="", examples=("F.huber_loss(w, u)",), rules={"HuberLossBackward0": (
         "d/dz = (z - y) where |z - y| < δ, else δ·sign(z - y); divided by N.",
         "|z - y| < δ 时 d/dz = z - y,否则为 δ·sign(z - y);再除以 N。")}),
-    Op("cross_entropy", batch_weight=10, weight=2, spell="", rules={**_LOG_SOFTMAX, "NllLossBackward0": (
+    Op("cross_entropy", batch_weight=10, weight=2, spell="", examples=("F.cross_entropy(w, torch.tensor([0, 2]))",), rules={**_LOG_SOFTMAX, "NllLossBackward0": (
         "nll picks -log p of the target class: gradient -1/N there, 0 elsewhere.",
         "nll 取目标类别的 -log p:该处梯度为 -1/N,其余为 0。")}),
 ]})
@@ -493,11 +500,11 @@ def worked() -> dict[str, str]:
 KINKS = {n: op.kink for n, op in OPS.items() if op.kink}
 
 
-def check_inside(op: Op, field: str, args) -> Inside:
+def check_inside(op: Op, field: str, args, kwargs=None) -> Inside:
     """What the op does inside (held in bytes), refused by name beyond MAX_INTERMEDIATE."""
     if op.inside is None:
         return Inside()
-    inside = op.inside(field, args)
+    inside = op.inside(field, args, kwargs)
     if inside.held > L.MAX_INTERMEDIATE * 2:
         raise ExplorerError("too_many_elements", field, what=Bi((f"'{op.name}' inside", f"'{op.name}' 内部")),
                             count=inside.held, limit=L.MAX_INTERMEDIATE)

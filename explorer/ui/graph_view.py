@@ -115,6 +115,8 @@ def _gradcheck(run: explorer.Run, epoch: int, lang: str, projection: bool) -> No
                          height=min(len(table), GRADCHECK_ROWS) * 35 + 38, key="gradcheck_table")
         if rep.detached:
             st.info(t("gradcheck_detached", lang), icon=":material/content_cut:")
+        for note in rep.notes:
+            st.info(note.message(lang), icon=":material/info:")
         for k in rep.kinks:
             st.warning(t("kink", lang, epoch=rep.epoch, count=k.count, what=f"`{k.of}`" if k.of else t("kink_value", lang),
                          op=k.op, why=k.zh if lang == "zh" else k.en), icon=":material/warning:")

@@ -46,6 +46,10 @@ def attempt(page: Page) -> Shown:
         internal = True
     if error is not None or internal:
         fallback = page.last_good or PRESETS.get(page.preset) or PRESETS[DEFAULT_PRESET]
-        shown = Shown(fallback, compute.train(fallback), error, internal)
+        try:
+            shown = Shown(fallback, compute.train(fallback), error, internal)
+        except ExplorerError as again:  # too busy even for the last good run: say so, keep the inputs,
+            st.warning(again.message(page.view.lang), icon=":material/timer:")      # the next rerun retries
+            st.stop()
     page.showing(shown.experiment)
     return shown

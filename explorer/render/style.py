@@ -1,0 +1,52 @@
+"""How big and in which colours everything is drawn: one record for a laptop, one for a classroom wall.
+
+Chosen once per page (`sizes(projection)`), so the drawing code reads `s.text`, never `if projection`.
+Colours are chosen to stay distinct on projectors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    graph: int            # graph text, in points of the DOT
+    graph_small: int      # the op under a leaf's name, attributes, edge labels
+    pen: int              # node borders and edges
+    arrow: str            # arrowheads of the graph's edges
+    text: int             # figure text: ticks, axis titles, legends, hover labels (title 4 more)
+    line: float           # a curve
+    thin: float           # the shown epoch's line, a tangent, the dotted path before the shown step
+    mark: int             # the shown epoch's marker on a curve
+    point: int            # the marker at the shown epoch on a landscape
+    dot: int              # markers of the run's path
+    racer_dot: int        # markers of a racer's path
+    racer_ring: int       # the ring around a racer's position at the shown epoch
+    race_margin: int      # left margin of the race figure (its loss ticks)
+    legend_below: float | None    # where a legend under the plot sits (None: just under the axis)
+    legend_room: int | None       # bottom margin it needs (None: the figure's own)
+
+
+LAPTOP = Sizes(graph=11, graph_small=9, pen=1, arrow="0.6", text=13, line=2, thin=2, mark=9, point=10, dot=4,
+               racer_dot=3, racer_ring=9, race_margin=60, legend_below=None, legend_room=None)
+WALL = Sizes(graph=18, graph_small=15, pen=2, arrow="0.8", text=20, line=4, thin=3, mark=14, point=14, dot=6,
+             racer_dot=4, racer_ring=12, race_margin=90, legend_below=-0.24, legend_room=110)
+
+
+def sizes(projection: bool) -> Sizes:
+    return WALL if projection else LAPTOP
+
+
+# (light fill, stronger fill once backward has passed the node)
+PALETTE = {
+    "leaf": ("#d3f9d8", "#8ce99a"),
+    "op": ("#e7f0fb", "#a5c8f0"),
+    "output": ("#fff3bf", "#ffd43b"),
+    "data": ("#f1f3f5", "#ced4da"),
+    "saved": ("#ffe8cc", "#ffc078"),
+}
+CURRENT = "#e8590c"     # the current step, the shown epoch: one colour on every picture
+PENDING = "#adb5bd"
+FONT = "Helvetica"      # one plain name: the browser's WebAssembly Graphviz only knows metrics by it
+# One colour per optimizer in every race figure (never the orange of the shown epoch).
+RACE_COLORS = {"gd": "#1c7ed6", "sgd": "#2f9e44", "momentum": "#ae3ec9", "adam": "#c92a2a"}
