@@ -322,9 +322,9 @@ async def page_view(base: str, link: Link, timeout: float, *, session: int = 0, 
         return await tab.set("tab_en", TEXT[label_key][0])
 
     async def other_slice():
-        now = tab.value("dirs_w")
+        now = tab.value("dirs_en")
         other = TEXT["dirs_random"][0] if now != TEXT["dirs_random"][0] else TEXT["dirs_moved"][0]
-        return await tab.set("dirs_w", other)
+        return await tab.set("dirs_en", other)
 
     try:
         order = [link.tab] + [i for i in range(len(TABS)) if i != link.tab]
@@ -335,8 +335,8 @@ async def page_view(base: str, link: Link, timeout: float, *, session: int = 0, 
                             (lambda: tab.open(link.query(seed))) if n == 0 else (lambda k=key: click(k)))
             if not ok:
                 break
-            if key in SLICED and tab.widget("dirs_w") is not None:
-                dirs = "random" if tab.value("dirs_w") != TEXT["dirs_random"][0] else "moved"
+            if key in SLICED and tab.widget("dirs_en") is not None:
+                dirs = "random" if tab.value("dirs_en") != TEXT["dirs_random"][0] else "moved"
                 if not await step(f"{name}: {dirs}", other_slice):
                     break
     finally:

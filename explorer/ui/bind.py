@@ -141,7 +141,7 @@ def step(last: int) -> dict:
     showing exactly that step. Quick presses set the step while earlier reruns are on their way, so a
     slider kept under one key could report a value from before them, and be taken for a move; a report
     for a key no longer drawn is ignored."""
-    page, want = current(), current().step(last)
+    want = current().step(last)
     n = ss.get("_step_n", 0)
     if ss.get("_step_shown") != (n, last, want):
         n += 1
