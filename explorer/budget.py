@@ -47,8 +47,6 @@ class Rates(NamedTuple):
 # Measured on the 2-core dev box (`python -m bench calibrate`): every op-table example and preset, small
 # and large, lands within a small factor of these (the README has the table).
 TRAIN = Rates(op=3_980, element=0.16, flop=0.067)                  # an epoch's forward and backward
-UPDATE = {                                                         # an epoch's update: per tensor, per element
-    "gd": (39_200, 4.7), "sgd": (36_200, 3.0), "momentum": (40_500, 4.2), "adam": (58_500, 6.2)}
 FORWARD = Rates(element=0.069, param=1.56, fixed=230, unbatched=4_600, row=41, op=0, flop=0)  # a landscape point
 LANDSCAPE = (330_000, 86)                                        # ... and per landscape: fixed, per epoch
 CHECK = Rates(op=375, element=0.19, flop=0.063, param=4.5, fixed=3_240)  # one float64 forward of the check
@@ -58,7 +56,8 @@ NS = 1e9
 
 
 def epoch_ns(c: Cost, optimizer: str = "gd") -> float:
-    per_tensor, per_element = UPDATE.get(optimizer, UPDATE["adam"])
+    from .optimizers import TABLE
+    per_tensor, per_element = TABLE[optimizer].cost if optimizer in TABLE else TABLE["adam"].cost
     return TRAIN.of(c) + per_tensor * c.tensors + per_element * c.params
 
 

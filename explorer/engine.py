@@ -18,6 +18,7 @@ from . import limits as L
 from .errors import ExplorerError, Note
 from .experiment import Experiment, Plan, plan
 from .graph import Cut, Graph, trace_backward
+from .optimizers import TABLE
 
 GRAPHS_KEPT = 8
 
@@ -134,7 +135,6 @@ def make_tensors(p: Plan) -> dict:
     return out
 
 
-BETAS, EPS, MOMENTUM = (0.9, 0.999), 1e-8, 0.9     # torch.optim's defaults, as the exported script uses them
 CHECK_EVERY = 32                                    # epochs between looks at divergence, the clock and the caller
 _ENGINE = torch.autograd.Variable._execution_engine
 
@@ -143,31 +143,9 @@ def _optimizer(exp: Experiment, w: torch.Tensor):
     """One weight's update, `update(t, now, grad) -> next` at epoch t, out of place so every epoch's
     weights can be kept as they are. The float32 ops, their order and their Python-float constants
     are those of the exported script's `w.data - lr * w.grad` and of torch.optim's default
-    (single-tensor) SGD and Adam steps, so the numbers are the same bit for bit, without the
-    optimizer object's per-step bookkeeping. The export round-trip tests hold them to it."""
-    lr = exp.lr
-    if exp.optimizer == "gd":
-        return lambda t, now, g: now - lr * g
-    if exp.optimizer == "sgd":
-        return lambda t, now, g: torch.add(now, g, alpha=-lr)
-    if exp.optimizer == "momentum":
-        buf = None
-
-        def momentum(t, now, g):
-            nonlocal buf
-            buf = g.clone() if buf is None else buf.mul_(MOMENTUM).add_(g)
-            return torch.add(now, buf, alpha=-lr)
-        return momentum
-    beta1, beta2 = BETAS
-    m, v = torch.zeros_like(w), torch.zeros_like(w)
-
-    def adam(t, now, g):
-        m.lerp_(g, 1 - beta1)
-        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        step_size = lr / (1 - beta1 ** t)
-        denom = (v.sqrt() / (1 - beta2 ** t) ** 0.5).add_(EPS)
-        return torch.addcdiv(now, m, denom, value=-step_size)
-    return adam
+    (single-tensor) SGD and Adam steps (the optimizers' table), so the numbers are the same bit for bit,
+    without the optimizer object's per-step bookkeeping. The export round-trip tests hold them to it."""
+    return TABLE[exp.optimizer].update(exp.lr, w)
 
 
 def _train(p: Plan, env: dict) -> Run:

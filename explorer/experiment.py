@@ -14,8 +14,8 @@ import torch
 from . import budget, lang
 from . import limits as L
 from .errors import Bi, ExplorerError, Note
+from .optimizers import OPTIMIZERS
 
-OPTIMIZERS = ("gd", "sgd", "momentum", "adam")
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,7 @@ import torch
 from . import lang
 from .errors import ExplorerError
 from .experiment import Experiment, Plan, plan
-
-_OPTIMIZER_SRC = {
-    "sgd": "torch.optim.SGD([{params}], lr={lr})",
-    "momentum": "torch.optim.SGD([{params}], lr={lr}, momentum=0.9)",
-    "adam": "torch.optim.Adam([{params}], lr={lr})",
-}
-
+from .optimizers import TABLE
 
 def export_script(exp: Experiment) -> str:
     """Runnable plain-PyTorch source for `exp` (raises ExplorerError if `exp` is invalid)."""
@@ -66,7 +60,7 @@ def export_script(exp: Experiment) -> str:
         out.append(f"{name} = {spec.source(requires_grad=name in trainable)}")
     out += [f"{lr} = {exp.lr!r}", f"{epochs} = {exp.epochs}"]
     if not gd:
-        out.append(f"{optimizer} = " + _OPTIMIZER_SRC[exp.optimizer].format(params=", ".join(trainable), lr=lr))
+        out.append(f"{optimizer} = " + TABLE[exp.optimizer].script.format(params=", ".join(trainable), lr=lr))
     out += ["", f"for {epoch} in range({epochs}):"]
 
     body = []

@@ -241,7 +241,7 @@ def test_every_message_formats_in_chinese_prose():
 
 def test_page_texts_use_full_width_punctuation():
     notes = [ex.note for ex in EXAMPLES.values() if ex.note]
-    pairs = list(ui_text.TEXT.values()) + [ex.title for ex in EXAMPLES.values()] + list(ui_text.OPTIMIZER_TITLES.values())
+    pairs = list(ui_text.TEXT.values()) + [ex.title for ex in EXAMPLES.values()] + [o.title for o in ui_text.OPTIMIZER_TABLE.values()]
     pairs += notes
     for _en, zh in notes:
         check_zh(zh)

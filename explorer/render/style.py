@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..optimizers import TABLE
+
 
 @dataclass(frozen=True)
 class Sizes:
@@ -48,5 +50,5 @@ PALETTE = {
 CURRENT = "#e8590c"     # the current step, the shown epoch: one colour on every picture
 PENDING = "#adb5bd"
 FONT = "Helvetica"      # one plain name: the browser's WebAssembly Graphviz only knows metrics by it
-# One colour per optimizer in every race figure (never the orange of the shown epoch).
-RACE_COLORS = {"gd": "#1c7ed6", "sgd": "#2f9e44", "momentum": "#ae3ec9", "adam": "#c92a2a"}
+# One colour per optimizer in every race figure (the optimizers' table; never the orange of the shown epoch).
+RACE_COLORS = {name: o.color for name, o in TABLE.items()}

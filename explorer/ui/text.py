@@ -1,6 +1,7 @@
 """Every string the page shows, English and Chinese side by side so the two never drift apart."""
 from __future__ import annotations
 
+from explorer.optimizers import TABLE as OPTIMIZER_TABLE
 from explorer.presets import EXAMPLES
 
 LANG_NAMES = {"en": "English", "zh": "简体中文"}
@@ -188,12 +189,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "download_py": ("Download the script (.py)", "下载脚本 (.py)"),
 }
 
-OPTIMIZER_TITLES: dict[str, tuple[str, str]] = {
-    "gd": ("Gradient descent: w.data -= lr * w.grad", "梯度下降：w.data -= lr * w.grad"),
-    "sgd": ("torch.optim.SGD", "torch.optim.SGD"),
-    "momentum": ("torch.optim.SGD, momentum 0.9", "torch.optim.SGD，动量 0.9"),
-    "adam": ("torch.optim.Adam", "torch.optim.Adam"),
-}
 
 
 def t(key: str, lang: str = "en", **values) -> str:
@@ -227,4 +222,5 @@ def preset_note(exp, lang: str) -> str | None:
 
 
 def optimizer_title(key: str, lang: str) -> str:
-    return pick(OPTIMIZER_TITLES.get(key, (key, key)), lang)
+    o = OPTIMIZER_TABLE.get(key)
+    return pick(o.title if o else (key, key), lang)
