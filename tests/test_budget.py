@@ -182,7 +182,7 @@ def test_calibration_every_estimate_is_within_4x_of_its_parts_median():
     """Every op-table example (small and large tensors), every preset under every optimizer and a few
     data-heavy losses, run part by part as a page runs them (`python -m bench calibrate`): measured CPU
     time over the estimate stays within 4x of that part's median, so no loss is much cheaper to ask
-    for than the budget thinks. A case outside is measured again, best of three, before it counts:
+    for than the budget thinks. A case outside is measured again, best of five, before it counts:
     this machine is shared, and a test must not fail on one noisy sample."""
     from bench.calibrate import PARTS, cases, measure
     experiments = dict(cases())
