@@ -51,7 +51,9 @@ BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p,
        " max-height:calc(100dvh - var(--graph-top, 0px) - var(--graph-below, 0px) - 1rem)}"
        ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.15rem; line-height:1.4}"
        # inline code as big as the words around it (Streamlit draws it at 0.75em: 13.8 px in 18.4 px text)
-       "[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th) code{font-size:1em}</style>")
+       "[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th) code{font-size:1em}"
+       # a slider's value above its thumb, clear of it, where the larger type would sit on it
+       "[data-testid='stMain'] [data-testid='stSliderThumbValue']{transform:translateY(-0.6rem)}</style>")
 
 
 def title(page: Page, shown: Shown) -> None:
