@@ -4,12 +4,14 @@
 - `tensors`: tensor definitions and the constants typed in a loss (`TensorSpec`);
 - `parse`: the allow-list walk from a loss's text to a `Program`;
 - `nodes`: the tree, one class per kind of node, each with its evaluation, compilation and source;
+  `program`: the lines (in-place ones too) and the Program;
 - `interpret`: the checked interpreter (`Evaluator`, the dry run) and the training fast path;
 - `op`, `ops`, `rows_*`, `sizing`: THE op table, one `Op` row per operation; `noise`: dropout's seeded stream.
 """
 from .interpret import TORCH_ERRORS, Evaluator, clean_error, compile_program  # noqa: F401
-from .nodes import (Apply, Attr, AugAssign, Axis, BinOp, Call, Const, DType, Index, LossModule, Method,  # noqa: F401
-                    Num, Program, Ref, Seq, Slice, Stmt, Str, Unary, line_source, to_source)
+from .nodes import (Apply, Attr, Axis, BinOp, Call, Const, DType, Index, LossModule, Method, Num, Ref,  # noqa: F401
+                    Seq, Slice, Str, Unary)
+from .program import AugAssign, Program, Stmt, line_source, to_source  # noqa: F401
 from .noise import Record, Stream  # noqa: F401
 from .op import KINDS, REFUSED, Inside, Op  # noqa: F401
 from .ops import (ATTRS, BARE, BUILTINS, F_FUNCTIONS, FUNCTIONS, IN_PLACE, LINALG, METHOD_FNS, MODULES,  # noqa: F401

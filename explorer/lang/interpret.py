@@ -64,9 +64,11 @@ class Evaluator:
         self.seen: set = set()
         self.events: list[tuple] = []             # check: (line, node, indices of `saved` it changed)
         self.nodes = 0                            # check: autograd nodes made (leaves' AccumulateGrad aside)
-        self.dynamic = False                      # check: a shape depends on values (a mask selects): vmap cannot
-                                                  # batch the program, the landscape runs it point by point
+        self.dynamic = False                      # check: a shape depends on the weights (a mask of them selects):
+                                                  # vmap cannot batch the program, the landscape runs it point by point
+        self.moving: set = set()                  # check: ids of masks computed from the weights
         self.copies = False
+        self.names: dict[int, str] = {}           # keep: id of each line's tensor -> its name
 
     def run(self, program, env: dict) -> tuple[torch.Tensor, dict]:
         env = dict(env)
@@ -83,6 +85,7 @@ class Evaluator:
                 self.detached[id(hit[0])] = (hit[0], f"{name} = {hit[1]}")
             if self.keep and isinstance(value, torch.Tensor):
                 self.values.append(self._record(value, name))
+                self.names[id(value)] = name
         loss = env[program.loss_name]
         if self.check and self.events and isinstance(loss, torch.Tensor):
             self._check_saved(loss)
@@ -153,7 +156,10 @@ class Evaluator:
         if self.check:
             self._check_pair(node.op, a, b)
             self._read(a, b)
-        return self.cut(PYOPS[node.op](a, b), a, b)
+        out = PYOPS[node.op](a, b)
+        if self.check and out.dtype == torch.bool and any(getattr(x, "requires_grad", False) for x in (a, b)):
+            self.moving.add(id(out))                      # a mask that moves with the weights
+        return self.cut(out, a, b)
 
     def call(self, node, row, fn, args, kwargs, where):
         """One row of the op table: its arguments checked as PyTorch's parameters, its inside sized, then
@@ -192,7 +198,8 @@ class Evaluator:
 
     def index(self, obj, items):
         if self.check:
-            self.dynamic |= any(isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in items)
+            self.dynamic |= any(id(i) in self.moving for i in items)
+            self._read(obj)
             items = tuple(_upper_bound(i) for i in items for i in _masks(i))
         return self.cut(obj[items], obj)
 
@@ -248,6 +255,11 @@ class Evaluator:
                 self.events.append((line, code, name, fix, hit))
         if self.keep:
             self.changes.append(Change(out.grad_fn, code, name, before, out._version))
+            base = out._base
+            if base is not None and base.grad_fn is not None:     # a view changed: autograd records it on its base
+                whole = self.names.get(id(base), "")
+                self.changes.append(Change(base.grad_fn, code, whole or name, before, base._version))
+                self.values.append(self._record(base, whole))
         return out
 
     def _register(self, out: torch.Tensor) -> None:

@@ -53,10 +53,6 @@ REFUSED: dict[str, Bi] = {
     "sparse_grad": Bi(("gradients here are dense tensors, drawn and updated as they are",
                        "这里的梯度都是稠密张量，按原样绘制和更新")),
     "implicit": Bi(("an internal flag of PyTorch's", "这是 PyTorch 的内部标志")),
-    "path": Bi(("the contraction order is PyTorch's own choice", "缩并顺序由 PyTorch 自己决定")),
-    "train": Bi(("write F.dropout(x, p, training=...)", "请写成 F.dropout(x, p, training=...)")),
-    "max_values": Bi(("those are output tensors", "那些是输出张量")), "min_indices": Bi(("those are output tensors",
-                                                                                    "那些是输出张量")),
 }
 
 
@@ -113,7 +109,7 @@ class Op:
 
     def param_names(self, spelling: str) -> tuple:
         """Every name the op accepts as a keyword in this spelling (the first argument by name too)."""
-        first = () if spelling in "ma" or self.varargs else (self.first,)
+        first = () if spelling in "mab" or self.varargs else (self.first,)
         return first + self.positional(spelling) + tuple(
             k for k in self.keywords if spelling in self.spelled.get(k, spelling))
 
@@ -129,7 +125,7 @@ class Op:
         names = self.params if not self.varargs else ()
         for name, value in zip(names, args[1:]):
             out[name] = value
-        if self.varargs:
-            out["operands"] = list(args[1:])
+        if self.varargs:                  # einsum('ij,jk', a, b), or einsum('ij,jk', [a, b])
+            out["operands"] = list(args[1]) if len(args) == 2 and isinstance(args[1], list) else list(args[1:])
         out.update(kwargs)
         return out

@@ -10,8 +10,9 @@ import ast
 
 from .. import limits as L
 from ..errors import Bi, ExplorerError
-from .nodes import (PAIRS, Apply, Attr, AugAssign, Axis, BinOp, Call, Const, DType, Index, LossModule, Method, Num,
-                    Program, Ref, Seq, Slice, Stmt, Str, Unary, transform)
+from .nodes import (PAIRS, Apply, Attr, Axis, BinOp, Call, Const, DType, Index, LossModule, Method, Num, Ref, Seq,
+                    Slice, Str, Unary, transform)
+from .program import AugAssign, Program, Stmt
 from .op import REFUSED
 from .ops import ATTRS, IN_PLACE, METHOD_FNS, MODULES, OPS
 from .sizing import MAX_OPERANDS, check_equation
@@ -339,6 +340,7 @@ class _Expr:
         params = ([] if method else [row.first]) + list(() if row.varargs else row.positional(spelling))
         need = ([] if method else [row.first]) + list(row.positional(spelling)[:row.need])
         given, n = [k.arg for k in node.keywords], len(node.args)
+        kwargs = [self._keyword(row, k, row.param_names(spelling), func) for k in node.keywords]
         spread = row.sizes and method and n > 1               # x.view(2, 3): each number is a size
         most = L.MAX_DIMS + 1 if spread else MAX_OPERANDS + 1 if row.varargs else len(params)
         if any(p not in given for p in need[n:]) or n > most:
@@ -361,7 +363,6 @@ class _Expr:
         if row.varargs:
             count = len(args[1].items) if n == 2 and isinstance(args[1], Seq) else n - 1
             check_equation(args[0].value, self.field, count)
-        kwargs = [self._keyword(row, k, row.param_names(spelling), func) for k in node.keywords]
         if row.sizes:
             self._sizes(args[0 if method else 1:], func)
         bound = dict(zip(taken, args)) | dict(kwargs)

@@ -59,7 +59,7 @@ ROWS = [
        rules={"StackBackward0": ("stack puts inputs along a new dimension: each input gets its slice of the gradient "
                                  "back.", "stack 沿新维度叠放输入:每个输入取回梯度中属于自己的那一片。")},
        examples=("(torch.stack([w, u]) ** 2).sum()", "torch.stack([w, u], dim=2).sum()")),
-    Op("[]", spell="", rules={**moves("SelectBackward0", "SliceBackward0", "UnsqueezeBackward0", "AliasBackward0"),
+    Op("[]", spell="", batch_weight=25, rules={**moves("SelectBackward0", "SliceBackward0", "UnsqueezeBackward0", "AliasBackward0"),
                               "IndexBackward0": PICKS, **IN_PLACE_VIEW},
        examples=("w[0].sum() + w[:, 1].sum()", "(w[:, None, :] * w[None]).sum()", "w[..., 0].sum() + w[...].sum()",
                  "w[w > 0].sum()", "w[torch.arange(2), torch.tensor([0, 2])].sum()", "(w[[1, 0]] * u).sum()",
