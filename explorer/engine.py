@@ -66,10 +66,12 @@ class Run:
     diverged_at: int | None = None
     noise: lang.Record | None = None   # what redraws any epoch's dropout masks (None: the loss has no dropout)
     _graphs: dict = field(default_factory=dict, repr=False)
+    _masks: tuple = field(default=(), repr=False)      # (epoch, its dropout masks): the last asked for, each
+                                                       # view given its own cursor over them (threads share runs)
 
     def __getstate__(self):
         """Sent to a worker process without the graphs it traced: they are rebuilt there on demand."""
-        return {**self.__dict__, "_graphs": {}}
+        return {**self.__dict__, "_graphs": {}, "_masks": ()}
 
     @property
     def graph(self) -> Graph:
@@ -99,6 +101,8 @@ class Run:
         evaluation (the gradient check's, the landscape's); None where the loss has no dropout."""
         if self.noise is None:
             return None
+        if self._masks and self._masks[0] == k:
+            return lang.Fixed.of(self._masks[1])
         fixed = self.noise.at(k)
         env = {**self.data, **{n: self.history.params[n][k - 1] for n in self.plan.trainable}}
         try:
@@ -106,6 +110,7 @@ class Run:
                 lang.compile_program(self.plan.program)(env, fixed)
         except lang.TORCH_ERRORS:
             pass                         # a view that evaluates this epoch reports the error itself
+        self._masks = (k, tuple(fixed.masks))
         return fixed.rewind()
 
 

@@ -12,7 +12,7 @@ from .interpret import TORCH_ERRORS, Evaluator, clean_error, compile_program  # 
 from .nodes import (Apply, Attr, Axis, BinOp, Call, Const, DType, Index, LossModule, Method, Num, Ref,  # noqa: F401
                     Seq, Slice, Str, Unary)
 from .program import AugAssign, Program, Stmt, line_source, to_source  # noqa: F401
-from .noise import Record, Stream  # noqa: F401
+from .noise import Fixed, Record, Stream  # noqa: F401
 from .op import KINDS, REFUSED, Inside, Op  # noqa: F401
 from .ops import (ATTRS, BARE, BUILTINS, F_FUNCTIONS, FUNCTIONS, IN_PLACE, LINALG, METHOD_FNS, MODULES,  # noqa: F401
                   OPS)

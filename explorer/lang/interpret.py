@@ -67,7 +67,7 @@ class Evaluator:
         self.dynamic = False                      # check: a shape depends on the weights (a mask of them selects):
                                                   # vmap cannot batch the program, the landscape runs it point by point
         self.moving: set = set()                  # check: ids of masks computed from the weights
-        self.copies = False
+        self.copies = False                       # keep: values copied as made (a later line changes them in place)
         self.names: dict[int, str] = {}           # keep: id of each line's tensor -> its name
 
     def run(self, program, env: dict) -> tuple[torch.Tensor, dict]:
@@ -121,7 +121,7 @@ class Evaluator:
                 self.bytes += x.numel() * x.element_size()
                 self._register(x)
             self.ops += 1
-            self.unbatched += op is not None and not op.batched
+            self.unbatched += op is not None and not (op.batched and (op.batched_in_place or not e.inplace))
             self.elements += round(own * (op.weight if op is not None else 1.0))
             self.batched += round(own * (op.batch_weight or op.weight if op is not None else 1.0))
         if isinstance(out, torch.Tensor) and self.keep:

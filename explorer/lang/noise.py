@@ -5,13 +5,17 @@ dropout masks from the same global generator. The run draws from its own generat
 (`make_tensors` first, then every epoch's `F.dropout` calls), computing each mask exactly as ATen's CPU
 dropout does, so the numbers are the script's bit for bit. Views of epoch k (its graph, the gradient
 check, the landscape) need epoch k's masks again: the run keeps the generator's state every few epochs
-and the sizes each epoch drew, so any epoch's state is a short replay away, and its masks are drawn once.
+and the sizes each epoch drew, so any epoch's state is a short replay away (at most REPLAY numbers drawn
+again), and its masks are drawn once.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
-EVERY = 32            # epochs between kept generator states (each state is 5 KB)
+EVERY = 32            # epochs between kept generator states at most (each state is 5 KB) ...
+REPLAY = 2_000_000    # ... and fewer where an epoch draws so much that replaying them would cost more
 
 
 def dropout(noise, input, p=0.5, training=True, inplace=False):
@@ -53,9 +57,13 @@ class Record:
     def __init__(self):
         self.states: dict[int, torch.Tensor] = {}
         self.draws: list[list] = []
+        self.every = EVERY
 
     def start(self, t: int, generator: torch.Generator) -> None:
-        if (t - 1) % EVERY == 0:
+        if t == 2:                    # epoch 1's draws say how far apart states may be: a replay draws < REPLAY
+            drawn = sum(math.prod(shape) for shape, _, _ in self.draws[0])
+            self.every = max(1, min(EVERY, REPLAY // max(1, drawn)))
+        if t - max(self.states, default=-EVERY) >= self.every:
             self.states[t] = generator.get_state()
         self.draws.append([])
 
@@ -80,6 +88,13 @@ class Fixed:
 
     def __init__(self, generator: torch.Generator):
         self.stream, self.masks, self.i = Stream(generator), [], 0
+
+    @classmethod
+    def of(cls, masks) -> "Fixed":
+        """An epoch's masks drawn before, with a cursor of its own."""
+        fixed = cls(torch.Generator().manual_seed(len(masks)))
+        fixed.masks = list(masks)
+        return fixed
 
     def rewind(self) -> "Fixed":
         self.i = 0

@@ -91,6 +91,7 @@ class Op:
     batched: bool = True              # torch.func.vmap has a batching rule for it; else the landscape's batch
                                       # runs it once per point
     batch_weight: float | None = None  # its weight inside a vmap batch, where that differs
+    batched_in_place: bool = True     # vmap batches its in-place form too (clamp_ it runs once per point)
     module: str = ""                  # a loss's nn class: torch.nn.MSELoss()(z, y)
     module_keywords: tuple | None = None   # the class's keywords, where they are not `keywords`
     target: str = ""                  # a loss's check of its target: "same" shape, or "classes" (indices too)

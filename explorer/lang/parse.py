@@ -12,9 +12,9 @@ from .. import limits as L
 from ..errors import Bi, ExplorerError
 from .nodes import (PAIRS, Apply, Attr, Axis, BinOp, Call, Const, DType, Index, LossModule, Method, Num, Ref, Seq,
                     Slice, Str, Unary, transform)
-from .program import AugAssign, Program, Stmt
 from .op import REFUSED
 from .ops import ATTRS, IN_PLACE, METHOD_FNS, MODULES, OPS
+from .program import AugAssign, Program, Stmt
 from .sizing import MAX_OPERANDS, check_equation
 from .tensors import constant, scalar_spec
 from .text import (FACTORIES, LOSS_HELP, READABLE, check_name, dotted, fold, literal, parse_text, reject)
@@ -294,8 +294,8 @@ class _Expr:
         name = path.rpartition(".")[2]
         if any(p.startswith("_") for p in path.split(".")):
             _not_allowed(self.field, f"'{path}'")
-        cls = next((p[len(x):] for x in ("torch.nn.", "nn.", "") for p in (path,)
-                    if p.startswith(x) and p[len(x):] in MODULES), None)
+        cls = next((path[len(x):] for x in ("torch.nn.", "nn.", "")
+                    if path.startswith(x) and path[len(x):] in MODULES), None)
         if cls is not None:
             row = MODULES[cls]
             if node.args:
