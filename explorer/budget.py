@@ -26,6 +26,7 @@ class Cost(NamedTuple):
     unbatched: int = 0      # ops torch.func.vmap runs once per point (no batching rule): a landscape pays them per point
     batched: int = 0        # element-operations as one point of a vmap batch weighs them (the landscape)
     rows: int = 0           # rows of row-wise ops (softmax): a vmap batch pays per row
+    nodes: int = 0          # autograd nodes the forward pass makes (an op such as cross_entropy makes several)
 
 
 class Rates(NamedTuple):
@@ -65,14 +66,19 @@ def train_ns(c: Cost, optimizer: str, epochs: int) -> float:
     return epoch_ns(c, optimizer) * epochs
 
 
+def _steps(c: Cost) -> int:
+    """Backward steps of one epoch's graph: its autograd nodes, or its ops where those are more."""
+    return max(c.ops, c.nodes)
+
+
 def steps_drawn(c: Cost) -> int:
     """Steps × nodes drawn, for a student who steps through the whole graph: each step redraws it and
-    explains one node (nodes ≈ two per op, at most limits.MAX_DRAWN_NODES drawn)."""
-    return c.ops * min(2 * c.ops + c.tensors, L.MAX_DRAWN_NODES)
+    explains one node (nodes ≈ two per step, at most limits.MAX_DRAWN_NODES drawn)."""
+    return _steps(c) * min(2 * _steps(c) + c.tensors, L.MAX_DRAWN_NODES)
 
 
 def trace_ns(c: Cost) -> float:
-    return TRACE.of(c) + STEP_NODE * steps_drawn(c)
+    return TRACE.of(c._replace(ops=_steps(c))) + STEP_NODE * steps_drawn(c)
 
 
 def check_ns(c: Cost, per_tensor: int) -> float:

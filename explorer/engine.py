@@ -65,11 +65,14 @@ class Run:
     data: dict                         # the non-trainable tensors, as created
     notes: tuple = ()
     diverged_at: int | None = None
+    noise: lang.Record | None = None   # what redraws any epoch's dropout masks (None: the loss has no dropout)
     _graphs: dict = field(default_factory=dict, repr=False)
+    _masks: tuple = field(default=(), repr=False)      # (epoch, its dropout masks): the last asked for, each
+                                                       # view given its own cursor over them (threads share runs)
 
     def __getstate__(self):
         """Sent to a worker process without the graphs it traced: they are rebuilt there on demand."""
-        return {**self.__dict__, "_graphs": {}}
+        return {**self.__dict__, "_graphs": {}, "_masks": ()}
 
     @property
     def graph(self) -> Graph:
@@ -96,6 +99,24 @@ class Run:
             return _trace_epoch(self, k)
 
 
+    def noise_at(self, k: int):
+        """Epoch k's dropout masks, drawn again exactly as training drew them and then the same at every
+        evaluation (the gradient check's, the landscape's); None where the loss has no dropout."""
+        if self.noise is None:
+            return None
+        if self._masks and self._masks[0] == k:
+            return lang.Fixed.of(self._masks[1])
+        fixed = self.noise.at(k)
+        env = {**self.data, **{n: self.history.params[n][k - 1] for n in self.plan.trainable}}
+        try:
+            with torch.no_grad():
+                lang.compile_program(self.plan.program)(env, fixed)
+        except lang.TORCH_ERRORS:
+            pass                         # a view that evaluates this epoch reports the error itself
+        self._masks = (k, tuple(fixed.masks))
+        return fixed.rewind()
+
+
 @contextmanager
 def one_thread():
     """torch on one thread for the block: a reduction split over threads adds in another order, and a run's
@@ -116,7 +137,8 @@ def run(exp: Experiment) -> Run:
     """Validate, build the tensors and train. Raises ExplorerError for any bad input, nothing else."""
     p = plan(exp)
     with clock.deadline(L.WALL_LIMIT, "train"), one_thread():
-        return _train(p, make_tensors(p))
+        generator = torch.Generator().manual_seed(exp.seed)
+        return _train(p, make_tensors(p, generator), generator)
 
 
 def compare(exp: Experiment, optimizers=("gd", "momentum", "adam")) -> dict:
@@ -125,9 +147,10 @@ def compare(exp: Experiment, optimizers=("gd", "momentum", "adam")) -> dict:
     return {name: run(exp.replace(optimizer=name)) for name in optimizers}
 
 
-def make_tensors(p: Plan) -> dict:
-    """All tensors in the student's order from one generator, as `torch.manual_seed(seed)` would make them."""
-    g = torch.Generator().manual_seed(p.experiment.seed)
+def make_tensors(p: Plan, generator: torch.Generator | None = None) -> dict:
+    """All tensors in the student's order from one generator, as `torch.manual_seed(seed)` would make them
+    (`generator` then goes on where the exported script's global one does: to dropout's masks)."""
+    g = generator if generator is not None else torch.Generator().manual_seed(p.experiment.seed)
     out = {}
     for name, spec in p.specs.items():
         t = spec.make(g)
@@ -136,7 +159,6 @@ def make_tensors(p: Plan) -> dict:
 
 
 CHECK_EVERY = 32                                    # epochs between looks at divergence, the clock and the caller
-_ENGINE = torch.autograd.Variable._execution_engine
 
 
 def _optimizer(exp: Experiment, w: torch.Tensor):
@@ -148,7 +170,7 @@ def _optimizer(exp: Experiment, w: torch.Tensor):
     return TABLE[exp.optimizer].update(exp.lr, w)
 
 
-def _train(p: Plan, env: dict) -> Run:
+def _train(p: Plan, env: dict, generator: torch.Generator | None = None) -> Run:
     """The course's loop: zero the gradients, forward, backward, update; every epoch recorded.
 
     Each epoch's loss, gradients and weights are copied into tensors made once for the whole run (one
@@ -157,8 +179,16 @@ def _train(p: Plan, env: dict) -> Run:
     descent a zero `.grad` that backward adds into (what `w.grad.zero_()` leaves), for the optimizers
     None (what `optimizer.zero_grad()` leaves); without zeroing `.grad` accumulates in place. Nothing
     is read back per epoch: divergence, the clock and the caller are looked at every CHECK_EVERY
-    epochs, and the exact first bad epoch is found at the end."""
+    epochs, and the exact first bad epoch is found at the end. Dropout draws from `generator`, which made the
+    random tensors (as the script's `torch.manual_seed` does); the run keeps what redraws any epoch's masks."""
     exp = p.experiment
+    record = stream = None
+    if p.program.random:
+        if generator is None:
+            generator = torch.Generator().manual_seed(exp.seed)
+            make_tensors(p, generator)
+        record = lang.Record()
+        stream = lang.Stream(generator, record)
     names, epochs, summed, zero_grad = p.trainable, exp.epochs, p.summed, exp.zero_grad
     leaves = [env[n] for n in names]
     forward_pass = lang.compile_program(p.program)
@@ -174,12 +204,14 @@ def _train(p: Plan, env: dict) -> Run:
             for w, n, update in trained:
                 w.grad = torch.zeros_like(w) if gd else None
         try:
-            loss = forward_pass(env)
+            if stream is not None:
+                stream.epoch(t)
+            loss = forward_pass(env, stream)
             total = loss.sum() if summed else loss
             if t == 1:
                 total.backward()
             else:
-                _backward(total, one)
+                backward(total, one)
         except lang.TORCH_ERRORS as e:      # e.g. binary_cross_entropy of a value outside [0, 1]
             detail = lang.clean_error(e)
             if t == 1:
@@ -216,35 +248,58 @@ def _train(p: Plan, env: dict) -> Run:
         losses = losses[:diverged]
         weights = {n: w[:diverged + 1] for n, w in weights.items()}
         grads = {n: None if g is None else g[:diverged] for n, g in grads.items()}
-        notes.append(_not_finite(p, env, weights) if not torch.isfinite(losses[0]) else
+        notes.append(_not_finite(p, env, weights, record) if not torch.isfinite(losses[0]) else
                      Note("diverged", epoch=diverged))
     history = History(names, losses, weights, grads)
     data = {n: t for n, t in env.items() if n not in names}
-    return Run(exp, p, history, data, tuple(notes), diverged)
+    return Run(exp, p, history, data, tuple(notes), diverged, record)
 
 
-def _not_finite(p: Plan, env: dict, weights: dict) -> Note:
+def _not_finite(p: Plan, env: dict, weights: dict, record=None) -> Note:
     """The loss is inf/nan with the starting weights: no learning rate helps, so name the first line
     whose value is not finite (w ** 2 / 0, torch.sqrt(-w), ...)."""
     start = {**env, **{n: w[0] for n, w in weights.items()}}
     with torch.no_grad():
-        _, named = lang.Evaluator("loss").run(p.program, start)
+        _, named = lang.Evaluator("loss", noise=record.at(1) if record else None).run(p.program, start)
     for name, expr in p.program.lines:
         value = named.get(name)
         if isinstance(value, torch.Tensor) and not torch.isfinite(value).all():
-            return Note("loss_not_finite", name=name, line=f"{name} = {lang.to_source(expr)}")
+            return Note("loss_not_finite", name=name, line=lang.line_source(name, expr))
     name, expr = p.program.lines[-1]
-    return Note("loss_not_finite", name=name, line=f"{name} = {lang.to_source(expr)}")
+    return Note("loss_not_finite", name=name, line=lang.line_source(name, expr))
 
 
-def _backward(total, one):
-    """`total.backward()` minus torch.autograd.backward's Python checks, which cost as much as the
-    backward pass itself on a small loss: the same engine call with the same arguments, `one` being
-    the `ones_like(total)` it would make. Epoch 1 takes the public path, which checks the loss.
+def _engine_call():
+    """torch's private engine call behind `Tensor.backward`, if this torch has it as we call it (tried once
+    on a two-node graph), else None."""
+    run_backward = getattr(getattr(getattr(torch.autograd, "Variable", None), "_execution_engine", None),
+                           "run_backward", None)
+    if run_backward is None:
+        return None
+    x = torch.ones(1, requires_grad=True)
+    try:
+        run_backward((x * 2,), (torch.ones(1),), keep_graph=False, create_graph=False, inputs=(),
+                     allow_unreachable=True, accumulate_grad=True)
+    except (TypeError, RuntimeError, AttributeError):
+        return None
+    return run_backward if x.grad is not None and float(x.grad) == 2.0 else None
+
+
+RUN_BACKWARD = _engine_call()
+
+
+def backward(total, one):
+    """`total.backward(one)`, the one adapter over autograd's engine: torch.autograd.backward's Python checks
+    cost as much as the backward pass itself on a small loss, so where this torch has the private engine call
+    it is made directly, with the same arguments (`one` being the `ones_like(total)` the public path would
+    make); elsewhere the public call. Epoch 1 always takes the public path, which checks the loss.
     Sharing `one` is safe: a gradient that aliases it is kept but never added into, since zeroed
     runs give `.grad` a new tensor each epoch and accumulating ones own theirs from epoch 1."""
-    _ENGINE.run_backward((total,), (one,), keep_graph=False, create_graph=False, inputs=(),
-                         allow_unreachable=True, accumulate_grad=True)
+    if RUN_BACKWARD is None:
+        total.backward(one)
+    else:
+        RUN_BACKWARD((total,), (one,), keep_graph=False, create_graph=False, inputs=(),
+                     allow_unreachable=True, accumulate_grad=True)
 
 
 def _first_non_finite(losses, weights) -> int | None:
@@ -257,15 +312,12 @@ def _first_non_finite(losses, weights) -> int | None:
     return int(hits[0]) + 1 if len(hits) else None
 
 
-def forward(p: Plan, env: dict):
-    """One forward pass: (loss to backward, [(name, tensor), ...] for every value computed)."""
-    ev = lang.Evaluator("loss", keep=True)
-    loss, named = ev.run(p.program, env)
+def forward(p: Plan, env: dict, noise=None):
+    """One forward pass: (loss to backward, the values, in-place changes and cuts it made, for the graph)."""
+    ev = lang.Evaluator("loss", keep=True, noise=noise)
+    loss, _ = ev.run(p.program, env)
     total = loss.sum() if p.summed else loss
-    names = {id(t): n for n, t in named.items() if isinstance(t, torch.Tensor)}
-    values = [(names.get(id(t), ""), t) for t in ev.values]
-    values += [("", Cut(out, x, src)) for out, x, src in ev.cuts]
-    return total, values
+    return total, [*ev.values, *ev.changes, *(Cut(out, x, src) for out, x, src in ev.cuts)]
 
 
 def _trace_epoch(r: Run, k: int) -> Graph:
@@ -276,6 +328,6 @@ def _trace_epoch(r: Run, k: int) -> Graph:
         if not r.experiment.zero_grad and k > 1 and r.history.grads[n] is not None:
             w.grad = r.history.grads[n][k - 2].clone()
         env[n] = w
-    total, values = forward(r.plan, env)
+    total, values = forward(r.plan, env, r.noise_at(k))
     name = r.plan.program.loss_name
     return trace_backward(total, env, values, loss_name=f"{name}.sum()" if r.plan.summed else name)

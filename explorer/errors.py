@@ -140,6 +140,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "values_need_dim": ("'{field}': .{name} exists only after max or min along a dimension, like "
                         "torch.max(z, dim=1).{name}.",
                         "「{field}」:.{name} 只能跟在沿某个维度的 max 或 min 之后,例如 torch.max(z, dim=1).{name}。"),
+    "leaves_graph": ("'{field}': .{name}() turns a tensor into plain Python numbers, which autograd cannot follow: "
+                     "the gradient path ends there, so the loss would not depend on the weights through it (and "
+                     "could not be differentiated). Keep tensors all the way to the loss: z.sum() rather than "
+                     "z.sum().{name}(); a value that should carry no gradient is z.detach().",
+                     "「{field}」：.{name}() 把张量变成普通的 Python 数，autograd 无法跟踪它：梯度路径到这里就断了，"
+                     "损失不会再通过它依赖于权重（也就无法求导）。请一直用张量算到损失：写 z.sum() 而不是 z.sum().{name}()；"
+                     "不需要梯度的值请用 z.detach()。"),
+    "refused_keyword": ("'{field}': PyTorch documents {name}= for {func}, but it is not used here: {why}.",
+                        "「{field}」：PyTorch 的 {func} 有 {name}= 这个参数，但这里不使用它：{why}。"),
+    "loss_dtype": ("'{field}': dtype {dtype} is not used in the loss: values here are float32 (torch.float32, "
+                   "torch.float), and class targets or masks torch.long, torch.int or torch.bool.",
+                   "「{field}」：损失里不使用数据类型 {dtype}：这里的数值都是 float32（torch.float32、torch.float），"
+                   "类别标签或掩码用 torch.long、torch.int 或 torch.bool。"),
+    # in place
+    "inplace_leaf": ("'{field}': line {line} (`{src}`) changes {name} in place, and PyTorch refuses it: \"a leaf "
+                     "Variable that requires grad is being used in an in-place operation\". {name} is a leaf that "
+                     "requires grad: backward accumulates d loss / d {name} into {name}.grad, and for that the graph "
+                     "needs {name} itself, unchanged, as every operation that used it saw it. Compute a new value "
+                     "instead: `{fix}`.",
+                     "「{field}」：第 {line} 行（`{src}`）原地修改了 {name}，PyTorch 会拒绝："
+                     "“a leaf Variable that requires grad is being used in an in-place operation”。{name} 是需要梯度的"
+                     "叶子张量：反向传播把 d 损失 / d {name} 累加到 {name}.grad，为此计算图需要 {name} 本身保持原样，"
+                     "和用到它的每个运算看到的一样。请改为计算一个新值：`{fix}`。"),
+    "inplace_input": ("'{field}': line {line} (`{src}`) changes {name} in place: {name} is one of the experiment's "
+                      "tensors (directly, or through a view or .detach() of it, which share its numbers). It would stay "
+                      "changed in every later epoch, so each epoch would start from different numbers than the "
+                      "graph of one epoch shows. Compute a new value instead: `{fix}`.",
+                      "「{field}」：第 {line} 行（`{src}`）原地修改了 {name}：{name} 是实验里的张量（直接修改，或者通过"
+                      "它的视图或 .detach() 修改，它们共用同一份数值）。修改会一直保留到之后的每一轮，于是每一轮开始时的"
+                      "数值都和一轮计算图里显示的不同。请改为计算一个新值：`{fix}`。"),
+    "inplace_saved": ("'{field}': line {line} (`{src}`) changes {name} in place, but autograd saved that tensor for "
+                      "the backward pass of line {saver_line} (`{saver}`): {fn} keeps {what} to compute its local "
+                      "derivative. PyTorch refuses this when backward reaches {fn}: \"one of the variables needed for "
+                      "gradient computation has been modified by an inplace operation\". Every tensor has a version "
+                      "counter that each in-place change increases: it was saved at version {saved} and is now at "
+                      "version {now}, so the saved numbers are gone. Compute a new value instead (`{fix}`), or change "
+                      "it before line {saver_line} uses it.",
+                      "「{field}」：第 {line} 行（`{src}`）原地修改了 {name}，但 autograd 为第 {saver_line} 行"
+                      "（`{saver}`）的反向传播保存了这个张量：{fn} 保存了{what}，用来计算局部导数。反向传播到达 {fn} 时 "
+                      "PyTorch 会拒绝：“one of the variables needed for gradient computation has been modified by an "
+                      "inplace operation”。每个张量都有一个版本计数器，每次原地修改都会让它加一：保存时是第 {saved} 版，"
+                      "现在是第 {now} 版，保存的数值已经不在了。请改为计算一个新值（`{fix}`），或者在第 {saver_line} 行"
+                      "用到它之前修改。"),
     "max_dim_pair": ("'{field}': {name} along a dimension returns two tensors, (values, indices): add .values "
                      "(the {name} of each slice, which carries the gradient) or .indices (their positions).",
                      "「{field}」:沿某个维度的 {name} 返回两个张量 (values, indices):请加上 .values"
@@ -223,10 +266,19 @@ _ZH = _table((
     (r"^a line without a name .*$", "没有名字的一行（只有最后一行可以是单独的表达式；请写成「名字 = 表达式」）"),
     (r"^the loss$", "损失"), (r"^the loss function$", "损失函数"), (r"^indexing \[ \]$", "索引 [ ]"),
     (r"^matrix multiplication @$", "矩阵乘法 @"), (r"^an index$", "索引"), (r"^a size$", "尺寸"),
-    (r"^(Attr)$", ".T"), (r"^(Ref|Num|Str|Apply|BinOp|Unary|Call|Method|Index|Slice|LossModule)$", "这个表达式"),
+    (r"^(Attr)$", ".T"),
+    (r"^(Ref|Num|Str|Apply|BinOp|Unary|Call|Method|Index|Slice|LossModule|Axis|DType|AugAssign|Stmt)$", "这个表达式"),
     (r"^Use explorer\.Experiment\.$", "请使用 explorer.Experiment。"),
     (r"^Give \(name, text\) pairs\.$", "请给出 (name, text) 这样的二元组。"),
     (r"^must be a whole number$", "必须是整数"), (r"^needs tensors on both sides$", "两边都必须是张量"),
+    (r"^(\w+) must be True or False$", r"\1 必须是 True 或 False"), (r"^(\w+) must be a number$", r"\1 必须是一个数"),
+    (r"^(\w+) must be one of: (.+)$", r"\1 必须是以下之一：\2"), (r"^got (\w+) twice$", r"\1 给了两次"),
+    (r"^(\w+) takes 1 to (\d+) dimensions$", r"\1 接受 1 到 \2 个维度"),
+    (r"^(\w+) must be a string like (.+)$", r"\1 必须是一个字符串，例如 \2"),
+    (r"^a number \(in (.+), (\w+)=\)$", r"一个数字（在 \1 的 \2= 处）"),
+    (r"^takes one dimension, like (.+)$", r"只接受一个维度，例如 \1"),
+    (r"^the operator (\w+)=$", lambda m: f"运算符 {_OPERATORS.get(m[1], m[1])}="),
+    (r"^\+= on part of a tensor .*$", "对张量的一部分做 += 这样的修改（请写成 y = y + ...）"),
     (r"^keepdim must be True or False$", "keepdim 必须是 True 或 False"),
     (r"^requires_grad must be True or False$", "requires_grad 必须是 True 或 False"),
     (r"^reduction must be 'mean', 'sum' or 'none'$", "reduction 必须是 'mean'、'sum' 或 'none'"),

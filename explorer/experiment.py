@@ -74,7 +74,8 @@ class Plan:
 
     @property
     def uses_random(self) -> bool:
-        return any(s.random for s in self.specs.values())
+        """Whether anything draws from the seed: a rand/randn tensor, or dropout in the loss."""
+        return any(s.random for s in self.specs.values()) or self.program.random
 
 
 def tensor_field(name: str) -> str:
@@ -116,7 +117,8 @@ def plan(exp: Experiment) -> Plan:
     program = lang.parse_loss(exp.loss, "loss", tuple(specs))
     loss, ev = _dry_run(program, specs, trainable)
     cost = budget.Cost(ev.ops, ev.elements, ev.flops, len(trainable), sum(math.prod(specs[n].shape) for n in trainable),
-                       ev.unbatched, ev.batched, ev.rows)
+                       ev.ops if ev.dynamic else ev.unbatched, ev.elements if ev.dynamic else ev.batched, ev.rows,
+                       ev.nodes)
     _check_budget(exp, ev, cost)
     dry_notes = ev.notes
     used = program.refs()

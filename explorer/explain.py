@@ -38,7 +38,10 @@ _WORDS = {
                row="the row with the largest |gradient|; the other rows work the same way",
                rows="dL/d{name}, summed over the {n} rows it was broadcast along",
                detached="Nothing is sent to {name}: a detached value is a constant to autograd (it has no "
-                        "grad_fn and no edge back to where it came from), so the gradient path is cut there."),
+                        "grad_fn and no edge back to where it came from), so the gradient path is cut there.",
+               inplace="In place: `{code}` changed `{name}` itself, and its version counter went from {before} to "
+                       "{after}. Autograd recorded the change as this node, on top of `{name}`'s history: the nodes "
+                       "below it are how `{name}` was computed before the change."),
     "zh": dict(step="第 {k} 步(共 {n} 步)", start="第 0 步(共 {n} 步):反向传播从损失开始",
                seed="d {loss}/d {loss} = 1:每次反向传播都从这个梯度开始。",
                arrives="从上游传来的梯度(d {loss} / d 输出)", rule="局部导数",
@@ -54,7 +57,10 @@ _WORDS = {
                row="梯度绝对值最大的那一行；其余各行同理",
                rows="dL/d{name} 在广播出来的 {n} 行上求和",
                detached="不向 {name} 传梯度:detach 之后的值对 autograd 来说是常数(没有 grad_fn,也没有指回来源的边),"
-                        "梯度路径在这里被切断。"),
+                        "梯度路径在这里被切断。",
+               inplace="原地修改:`{code}` 直接改变了 `{name}` 本身,它的版本计数器从 {before} 变成 {after}。autograd "
+                       "把这次修改记录为这个节点,放在 `{name}` 原来的计算历史之上:它下面的节点就是 `{name}` 在修改之前的"
+                       "计算过程。"),
 }
 
 
@@ -122,8 +128,11 @@ def _explain(graph: Graph, k: int, lang: str, check=None, worked: bool = True, c
         return "\n".join(lines)
     i = 1 if lang == "zh" else 0
     rule = RULES.get(node.op) or _GENERIC
-    attrs = ", ".join(f"{a}={v}" for a, v in node.attrs)
+    attrs = ", ".join(f"{a}={v}" for a, v in node.attrs if a != "in_place")
     lines.append(f"- {w['rule']}: {rule[i]}" + (f" ({attrs})" if attrs else ""))
+    if node.change:
+        code, name, before, after = node.change
+        lines.append(f"- {w['inplace'].format(code=code, name=name, before=before, after=after)}")
     incoming = node.grad
     for e in graph.inputs(node.id):
         src = graph.node(e.src)

@@ -74,7 +74,7 @@ def export_script(exp: Experiment) -> str:
             body.append(f"{optimizer}.zero_grad()")
     else:
         body.append("# 没有清零: 梯度会逐轮累加 (zero_grad is off: gradients accumulate)")
-    body += [f"{name} = {lang.to_source(e)}" for name, e in prog.lines]
+    body += [lang.line_source(name, e) for name, e in prog.lines]
     body.append(f"{loss}.sum().backward()")
     total = f"{loss}.sum()" if p.summed else loss      # as the engine records it: .sum() of -0.0 is 0.0
     for n in trainable:

@@ -18,7 +18,7 @@ from torch.overrides import TorchFunctionMode
 from . import budget, clock, lang
 from .errors import ExplorerError, Note
 from .graph import unravel
-from .lang.ops import KINKS
+from .lang.ops import KINKS, OPS
 
 EPS = 1e-6
 MAX_CHECKED = 64        # elements nudged per tensor: each costs two forward passes
@@ -56,11 +56,12 @@ def _check(run, epoch, eps=EPS, max_checked=None) -> dict[str, _Checked]:
     max_checked = checkable(run) if max_checked is None else max_checked
     weights = {n: run.history.params[n][epoch - 1] for n in names}
     env = {**run.data, **{n: w.clone().requires_grad_(True) for n, w in weights.items()}}
-    total = _loss(p, env)
+    noise = run.noise_at(epoch)
+    total = _loss(p, env, noise=noise)
     grads = torch.autograd.grad(total, [env[n] for n in names], allow_unused=True)
 
     env64 = {k: v.detach().double().contiguous() if v.is_floating_point() else v for k, v in env.items()}
-    base = _Base(p, env64)
+    base = _Base(p, env64, noise)
     out = {}
     with torch.no_grad():
         for name, grad in zip(names, grads):
@@ -106,13 +107,13 @@ class _KinkSpy(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        name = getattr(func, "__name__", "")
+        name = getattr(func, "__name__", "").rstrip("_")          # relu_ in place: relu's corner
         if name == "detach" and args and getattr(args[0], "requires_grad", False):
             self.detached = True          # the estimate will see a dependence autograd is told to ignore
         elif name in KINKS:
             at, (en, zh) = KINKS[name]
             try:
-                mask = at(args, kwargs)
+                mask = at(OPS[name].bind(args, kwargs))
             except (RuntimeError, TypeError, IndexError):     # an odd call: torch itself says what is wrong
                 mask = None
             count = int(mask.sum()) if mask is not None else 0
@@ -133,8 +134,9 @@ def _spy(run, epoch: int) -> _KinkSpy:
     run.check_epoch(epoch)
     env = {**run.data, **{n: run.history.params[n][epoch - 1].clone().requires_grad_(True) for n in run.plan.trainable}}
     spy = _KinkSpy({id(t): n for n, t in env.items()})
+    noise = run.noise_at(epoch)
     with spy:
-        _loss(run.plan, env)
+        _loss(run.plan, env, noise=noise)
     return spy
 
 
@@ -146,29 +148,29 @@ def _kinks(spy: _KinkSpy) -> list[Kink]:
     return list(merged.values())
 
 
-def _loss(p, env, floats=None) -> torch.Tensor:
-    loss, _ = lang.Evaluator("loss", floats=floats).run(p.program, env)
+def _loss(p, env, floats=None, noise=None) -> torch.Tensor:
+    loss, _ = lang.Evaluator("loss", floats=floats, noise=noise).run(p.program, env)
     return loss.sum() if p.summed else loss
 
 
 class _Base:
     """L(w) in float64 at the epoch's weights, evaluated once and only when a one-sided estimate needs it."""
 
-    def __init__(self, p, env64):
-        self.p, self.env64, self._value = p, env64, None
+    def __init__(self, p, env64, noise=None):
+        self.p, self.env64, self.noise, self._value = p, env64, noise, None
 
     @property
     def value(self) -> float:
         if self._value is None:
-            value = _at(self.p, self.env64)
+            value = _at(self.p, self.env64, self.noise)
             self._value = math.nan if value is None else value
         return self._value
 
 
-def _at(p, env64) -> float | None:
+def _at(p, env64, noise=None) -> float | None:
     """The float64 loss (typed constants in float64 too), or None where torch refuses the point."""
     try:
-        return float(_loss(p, env64, torch.float64))
+        return float(_loss(p, env64, torch.float64, noise))
     except ExplorerError as e:
         if e.code != "op_failed":
             raise
@@ -184,7 +186,7 @@ def _slope(p, env64, name, i, eps, base: _Base) -> tuple[float, str]:
 
     def side(step):
         flat[i] = w.reshape(-1)[i] + step
-        value = _at(p, {**env64, name: flat.reshape(w.shape)})
+        value = _at(p, {**env64, name: flat.reshape(w.shape)}, base.noise)
         if value is None or not math.isfinite(value) and math.isfinite(base.value):
             return None
         return value

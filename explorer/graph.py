@@ -97,6 +97,7 @@ class Node:
     op: str = ""                   # grad_fn class name; "AccumulateGrad" for leaves
     name: str = ""                 # the student's name for this value ("z"), if any
     attrs: tuple[tuple[str, str], ...] = ()   # saved non-tensor arguments, e.g. exponent=2
+    change: tuple = ()             # an in-place change autograd recorded as this node: (code, name, before, after)
 
 
 @dataclass(slots=True, eq=False)
@@ -148,7 +149,7 @@ class Graph:
 _saved_attrs_cache: dict[type, tuple[tuple[str, str], ...]] = {}
 
 
-def _saved_attrs(fn) -> tuple[tuple[str, str], ...]:
+def saved_attrs(fn) -> tuple[tuple[str, str], ...]:
     """(attribute, argument) pairs of what this kind of node saves, without sizes and strides."""
     cls = type(fn)
     found = _saved_attrs_cache.get(cls)
@@ -171,6 +172,8 @@ _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
 
 def _show_attr(v) -> str:
+    if isinstance(v, int) and v >= 2 ** 63:           # an int64 read back unsigned (ignore_index=-100)
+        return str(v - 2 ** 64)
     if isinstance(v, float):
         return f"{v:.6g}"
     if isinstance(v, (tuple, list)):
@@ -214,12 +217,19 @@ def _trace_leaf(loss, tensors, loss_name) -> Graph:
 def _trace(loss, tensors, values, loss_name) -> Graph:
     leaf_names = {id(t): n for n, t in tensors.items()}
     named = list(values.items() if isinstance(values, dict) else
-                 (v if isinstance(v, tuple) else ("", v) for v in (values or ())))
+                 (v if isinstance(v, tuple) and not isinstance(v, _RECORDS) else ("", v) for v in (values or ())))
     cuts = [c for _, c in named if isinstance(c, Cut)]
+    changes = {c.fn: c for _, c in named if isinstance(c, Change)}
     produced = {}          # (grad_fn, output_nr) -> (name, tensor)
     value_names = {}       # storage key -> name, for named intermediates seen again as saved tensors
     for name, t in named:
-        if isinstance(t, torch.Tensor) and t.grad_fn is not None:
+        if isinstance(t, Value) and t.fn is not None:
+            key = (t.fn, t.nr)
+            if t.name or key not in produced:
+                produced[key] = (t.name, t.tensor if t.shown is None else t.shown)
+            if t.name:
+                value_names.setdefault(_storage_key(t.tensor), t.name)
+        elif isinstance(t, torch.Tensor) and t.grad_fn is not None:
             key = (t.grad_fn, t.output_nr)
             if name or key not in produced:
                 produced[key] = (name, t)
@@ -271,7 +281,7 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
     for fn in ops:
         node = fn_nodes[fn]
         attrs = []
-        for attr, arg in _saved_attrs(fn):
+        for attr, arg in saved_attrs(fn):
             try:
                 v = getattr(fn, attr)
             except RuntimeError:          # already freed by an earlier backward
@@ -307,6 +317,10 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
                                                   tuple(v.shape), v.detach(), None, name=name)
                     nodes.append(src)
             edges.append(Edge(src.id, node.id, None, "saved", arg))
+        change = changes.get(fn)
+        if change is not None:                    # autograd's record of an in-place change: y += 1
+            node.change = change[1:]
+            attrs.append(("in_place", f"{change.code} (version {change.before} → {change.after})"))
         node.attrs = tuple(attrs)
     for c in cuts:                 # where a detached value was used: no gradient flows back along this edge
         node = fn_nodes.get(c.value.grad_fn)
@@ -357,9 +371,32 @@ def _trace(loss, tensors, values, loss_name) -> Graph:
 _NOTHING = ("", None)
 
 
+class Value(NamedTuple):
+    """A value the loss computed, as autograd's node `fn` made it (output `nr`), with the name of its line
+    and its numbers then (`shown`: a copy, where a later line changes the tensor in place)."""
+    fn: object
+    nr: int
+    name: str
+    tensor: torch.Tensor
+    shown: torch.Tensor | None = None
+
+
+class Change(NamedTuple):
+    """An in-place change (`y += 1`): the node autograd recorded for it, the line, the tensor's name, and
+    its version counter before and after."""
+    fn: object
+    code: str
+    name: str
+    before: int
+    after: int
+
+
 class Cut(NamedTuple):
     """A value computed from a detached input: `value = f(..., detached, ...)`. The graph draws the
     detached input as a constant beside the op, since autograd has no edge for it."""
     value: torch.Tensor
     detached: torch.Tensor
     source: str                    # "w.detach()"
+
+
+_RECORDS = (Value, Change, Cut)

@@ -84,7 +84,7 @@ def landscape(run, epoch: int = 1, *, directions: str = "moved", others=()) -> L
     seen = [x[:in_view(x, hist.losses, epoch)] for x, hist in zip(paths, histories)]
     grid = tuple(_axis(seen[0][:, j], count, [o[:, j] for o in seen[1:]]) for j in range(len(chosen)))
     base = {**run.data, **{n: h.params[n][epoch - 1].clone() for n in h.names}}
-    loss = _evaluate(p, base, chosen, grid)
+    loss = _evaluate(p, base, chosen, grid, run.noise_at(epoch))
     slope = None
     if len(chosen) == 1 and h.grads[chosen[0][0]] is not None:
         name, i = chosen[0]
@@ -184,7 +184,8 @@ def _random_plane(run, epoch: int, histories) -> Landscape:
     m = _fit(POINTS_2D, 2, p.cost, len(h)) // 2
     axis = (reach * torch.arange(-m, m + 1, dtype=torch.float64) / m).float()   # index m is exactly 0: epoch k
     grid = (axis, axis.clone())
-    out = _losses(p, lambda a, b: {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}, grid)
+    out = _losses(p, lambda a, b: {**run.data, **{n: centre[n] + a * d1[n] + b * d2[n] for n in h.names}}, grid,
+                  run.noise_at(epoch))
     return Landscape(("d1", "d2"), grid, out, paths[0], None, True, tuple(paths[1:]), "random", _gaps(out))
 
 
@@ -241,7 +242,7 @@ def _fit(points: int, axes: int, cost, epochs: int) -> int:
     return n
 
 
-def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:
+def _evaluate(p, base: dict, chosen, grid, noise=None) -> torch.Tensor:
     """The loss at every grid point: `base` with the chosen elements set to the point's coordinates."""
     def loss_at(*values):
         env = dict(base)
@@ -251,10 +252,10 @@ def _evaluate(p, base: dict, chosen, grid) -> torch.Tensor:
             hit[i] = True
             env[name] = torch.where(hit.reshape(w.shape), v, w)       # exactly v there, exactly w elsewhere
         return env
-    return _losses(p, loss_at, grid)
+    return _losses(p, loss_at, grid, noise)
 
 
-def _losses(p, env_at, grid) -> torch.Tensor:
+def _losses(p, env_at, grid, noise=None) -> torch.Tensor:
     """The run's own float32 program at every point of `grid`, as batched calls (torch.func.vmap) of
     at most BATCH_ELEMENTS element-operations each. Point by point, Python's dispatch was 95% of the
     time: a class opening the landscape spent most of the server's CPU there. A chunk vmap cannot
@@ -267,7 +268,7 @@ def _losses(p, env_at, grid) -> torch.Tensor:
     forward = lang.compile_program(p.program)
 
     def loss(*values):
-        out = forward(env_at(*values))
+        out = forward(env_at(*values), noise)
         return out.sum() if p.summed else out
 
     count = points[0].numel()

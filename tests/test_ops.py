@@ -1,5 +1,7 @@
 """The op table: every entry's examples mean what PyTorch means, are sized in the dry run, and
 every grad_fn they produce has an explanation in English and Chinese."""
+import ast
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -7,7 +9,7 @@ import torch.nn.functional as F
 import explorer
 from explorer import Experiment, ExplorerError, lang, limits as L, plan
 from explorer.explain import RULES
-from explorer.lang.ops import KEYWORDS, OPS
+from explorer.lang.ops import KINDS, OPS
 
 NAMES = ("w", "v", "x", "u")
 EXAMPLES = [(op.name, ex) for op in OPS.values() for ex in op.examples]
@@ -34,9 +36,19 @@ def ours(text, base):
 AS_PYTORCH = {"torch.clamp(w, min=v.sum(), max=1).sum()": "torch.clamp(w, min=v.sum(), max=torch.tensor(1.0)).sum()"}
 
 
-def theirs(text, base):
+def theirs(text, base, seed=0):
+    """The example run as plain Python on real torch tensors (the test's oracle; the app never does this),
+    after torch.manual_seed(seed) as an exported script starts: dropout draws the same masks."""
     env = {n: t.clone().requires_grad_() for n, t in base.items()}
-    out = eval(AS_PYTORCH.get(text, text), {"torch": torch, "F": F, **env})      # the examples are plain PyTorch
+    scope = {"torch": torch, "F": F, "len": len, **env}
+    *body, last = ast.parse(AS_PYTORCH.get(text, text)).body
+    torch.manual_seed(seed)
+    exec(compile(ast.Module(body, []), "<reference>", "exec"), scope)           # the examples are plain PyTorch
+    if isinstance(last, ast.Expr):
+        out = eval(compile(ast.Expression(last.value), "<reference>", "eval"), scope)
+    else:
+        exec(compile(ast.Module([last], []), "<reference>", "exec"), scope)
+        out = scope[(last.target if isinstance(last, ast.AugAssign) else last.targets[0]).id]
     out.sum().backward()
     return out, env
 
@@ -60,8 +72,9 @@ def test_example_means_what_pytorch_means_and_is_explained(name, text):
     for n in NAMES:
         a, b = env[n].grad, ref_env[n].grad
         assert (a is None) == (b is None) and (a is None or torch.equal(a, b)), n
-    exported = "\n".join(f"{n} = {lang.to_source(e)}" for n, e in prog.lines)
+    exported = "\n".join(lang.line_source(n, e) for n, e in prog.lines)
     scope = {"torch": torch, "F": F, **{n: t.clone() for n, t in base.items()}}
+    torch.manual_seed(0)
     exec(exported, scope)
     assert torch.equal(scope[prog.loss_name], ref.detach())
     for fn in grad_fns(out):
@@ -73,7 +86,8 @@ def test_every_spelled_entry_has_examples_and_checked_keywords():
     for op in OPS.values():
         if op.spell:
             assert op.examples, op.name
-        assert set(op.keywords) <= set(KEYWORDS), op.name
+        for param in op.params + op.keywords + (op.first,):
+            assert param in op.kinds or param in KINDS, (op.name, param)
 
 
 @pytest.mark.parametrize("loss", [
@@ -127,12 +141,13 @@ def test_internal_temporaries_are_charged():
 
 
 @pytest.mark.parametrize("loss,code", [
-    ("torch.relu(w, out=v).sum()", "bad_keyword"), ("torch.sum(w, dtype='x')", "bad_keyword"),
+    ("torch.relu(w, out=v).sum()", "refused_keyword"), ("torch.sum(w, dtype='x')", "refused_keyword"),
+    ("torch.relu(w, foo=1).sum()", "bad_keyword"), ("torch.softmax(w, (0, 1)).sum()", "not_allowed"),
     ("torch.softmax(w, dim='1').sum()", "not_allowed"), ("w.sum(keepdim=1)", "bad_argument"),
     ("F.gelu(w, approximate='exact').sum()", "bad_argument"), ("F.leaky_relu(w, negative_slope=w).sum()", "bad_argument"),
     ("torch.max(w, dim=1).sum()", "max_dim_pair"), ("w.max().values", "values_need_dim"),
     ("w.sum().indices", "values_need_dim"), ("(0 < w < 1).sum()", "not_allowed"),
-    ("torch.cat(w, v).sum()", "bad_argument"), ("[w, v]", "not_allowed"), ("torch.sum(w, (0,))", "not_allowed"),
+    ("torch.cat(w, v).sum()", "bad_argument"), ("[w, v]", "not_allowed"),
     ("torch.ones(3, requires_grad=True).sum() + w.sum()", "bad_keyword"), ("torch.rand(3).sum() + w.sum()", "not_allowed"),
     ("torch.ones(100000, 100000).sum() + w.sum()", "too_many_elements"),
     ("torch.tensor([1], dtype=torch.complex64).sum() + w.sum()", "bad_dtype"),
@@ -179,7 +194,8 @@ def test_explanations_are_read_from_the_table_in_both_languages():
     assert RULES == rules()
     for op in OPS.values():
         for fn, (en, zh) in op.rules.items():
-            assert fn.endswith(("Backward0", "Backward1", "Backward2", "Backward3", "Backward4")), fn
+            assert fn.endswith(("Backward0", "Backward1", "Backward2", "Backward3", "Backward4", "_copy")) \
+                or fn == "CopySlices", fn
             assert en.strip() and zh.strip() and en != zh, fn
 
 
@@ -192,9 +208,16 @@ def test_new_function_names_stay_free_as_tensor_names():
 
 def test_the_table_resolves_every_callable_from_its_own_names():
     for name, op in OPS.items():
+        if op.call is not None:                       # the app's own (dropout: the experiment's random stream)
+            assert lang.F_FUNCTIONS[name] is op.call
+            continue
         if "t" in op.spell:
             assert lang.FUNCTIONS[name] is getattr(torch, name)
         if "f" in op.spell:
             assert lang.F_FUNCTIONS[name] is getattr(F, name)
         if "m" in op.spell:
             assert lang.METHOD_FNS[name] is getattr(torch.Tensor, name)
+        if "l" in op.spell:
+            assert lang.LINALG[name.partition(".")[2]] is getattr(torch.linalg, name.partition(".")[2])
+        if op.inplace:
+            assert lang.IN_PLACE[f"{name}_"] is getattr(torch.Tensor, f"{name}_")

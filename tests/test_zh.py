@@ -16,6 +16,7 @@ import explorer
 from explorer import Experiment, ExplorerError, Note
 from explorer import limits as L
 from explorer.errors import FIELD_ZH, MESSAGES, NOTES, field_label
+from explorer.lang import REFUSED
 from explorer.presets import EXAMPLES
 from explorer.ui import text as ui_text
 from hypothesis import HealthCheck, given, settings
@@ -229,7 +230,9 @@ def test_every_message_formats_in_chinese_prose():
                   count=12, text="torch.tensor([10, 20], requires_grad=True)", dtype="int64", other="v",
                   value=1e10, op="'+'", left=(2,), right=(3,), names="w", work="1e9", per_epoch="1e6",
                   epochs=1000, fit=10, mb=300, epoch=5, last=3, low=0.0001, high=10, shape=(2,), out=(2, 3),
-                  line="loss = w / 0", time="12 s", where="w[1], w[0, 2]", points=9)
+                  line="loss = w / 0", time="12 s", where="w[1], w[0, 2]", points=9, why=REFUSED["out"],
+                  src="y += 1", fix="y = y + 1", saver="y = w.sigmoid()", saver_line=1, fn="SigmoidBackward0",
+                  saved=0, now=1)
     for code, (en, zh) in MESSAGES.items():
         keys = set(re.findall(r"\{(\w+)\}", en + zh)) - {"field"}
         e = ExplorerError(code, "tensor w", **{k: sample[k] for k in keys})

@@ -39,8 +39,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "add_tensor": ("Add a tensor", "添加张量"),
     "loss": ("Loss", "损失"),
     "loss_help": ("One expression, or lines like `z = x @ w + b` then `loss = ...`; the last line is the loss. "
-                  "Ctrl+Enter applies.",
-                  "一个表达式，或者先写 `z = x @ w + b` 再写 `loss = ...`；最后一行就是损失。按 Ctrl+Enter 生效。"),
+                  "PyTorch's own spellings: `z.mul(w)`, `z[z > 0]`, `len(z)`, `F.dropout(z, 0.5)`, in-place "
+                  "`loss += ...` or `z.clamp_(min=0)`. Ctrl+Enter applies.",
+                  "一个表达式，或者先写 `z = x @ w + b` 再写 `loss = ...`；最后一行就是损失。可以用 PyTorch 自己的写法："
+                  "`z.mul(w)`、`z[z > 0]`、`len(z)`、`F.dropout(z, 0.5)`，以及原地修改 `loss += ...` 或 "
+                  "`z.clamp_(min=0)`。按 Ctrl+Enter 生效。"),
     "apply_hint": ("Ctrl+Enter applies a text box, Enter a number.", "文本框按 Ctrl+Enter 生效，数字框按 Enter 生效。"),
     "settings": ("Training", "训练设置"),
     "lr": ("Learning rate", "学习率"),
