@@ -32,8 +32,8 @@ class Sizes:
     beside_map: tuple[int, int]   # widths of a focused graph and the map of the whole beside it
     map_px: int                   # the map's longest side on screen (the whole graph beside a focused one)
     curve_px: int                 # each chart of the Curves tab: the loss, then weights | gradients below it
-    landscape_px: int             # the landscape, under its caption and the choice of slice
-    race_px: int                  # the race's curves, and its landscape, each under the race's controls
+    landscape_px: int             # a landscape (the race's too), under its caption and the choice of slice
+    race_px: int                  # the race's curves and winner strip, under the race's controls
 
 
 # The wall's chart heights fit the smallest projector screen there is, 1280 x 720, so on the wall each chart
@@ -43,7 +43,7 @@ LAPTOP = Sizes(graph=11, graph_small=9, pen=1, arrow="0.6", text=13, line=2, thi
                focus_above=None, beside=(2, 1), beside_map=(8, 1), map_px=0, curve_px=360, landscape_px=520, race_px=460)
 WALL = Sizes(graph=18, graph_small=15, pen=2, arrow="0.8", text=20, line=4, thin=3, mark=14, point=14, dot=6,
              racer_dot=4, racer_ring=12, race_margin=90, legend_below=-0.24, legend_room=110,
-             focus_above=6, beside=(3, 2), beside_map=(8, 1), map_px=150, curve_px=300, landscape_px=520, race_px=480)
+             focus_above=6, beside=(3, 2), beside_map=(8, 1), map_px=150, curve_px=285, landscape_px=440, race_px=420)
 
 
 def sizes(projection: bool) -> Sizes:
