@@ -98,7 +98,7 @@ def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en", wrap: int 
 def _row(word: str, text: str, pad: str, wrap: int | None) -> str:
     """One left-aligned row "value …"; wrapped, its later lines start under the first number."""
     lines = _wrap(text, wrap)
-    indent = "&#160;" * (len(word) + 1)
+    indent = "\u00a0" * (len(word) + 1)     # no-break spaces: graphviz keeps them
     return f'<tr><td align="left" balign="left">{word} ' + f"<br/>{indent}".join(lines) + f"{pad}</td></tr>"
 
 
