@@ -57,13 +57,27 @@ def graph_of(run: Run, epoch: int) -> Graph:
 
 
 def dot_of(run: Run, epoch: int, step: int | None, projection: bool, lang: str,
-           narrow: bool = False) -> str:
-    """DOT of the graph at `step`; on a narrow (phone) screen always top to bottom."""
+           narrow: bool = False, focus: bool = False) -> str:
+    """DOT of the graph at `step`; on a narrow (phone) screen always top to bottom. `focus`: only the
+    step's part of the graph (`render.focused`), top to bottom, its long numbers wrapped."""
     def make():
         graph = graph_of(run, epoch)
-        return render.to_dot(graph, step, projection=projection, lang=lang,
-                             rankdir="LR" if wide(graph) and not narrow else "TB")
-    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow), make)
+        return render.to_dot(graph, step, projection=projection, lang=lang, focus=focus,
+                             rankdir="LR" if wide(graph) and not narrow and not focus else "TB")
+    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow, focus), make)
+
+
+def focus(graph: Graph, projection: bool) -> bool:
+    """Whether the graph is drawn around the step with the whole as a map: on the wall, where a graph
+    of more than a few nodes drawn whole would shrink its text below what the back row reads."""
+    above = render.sizes(projection).focus_above
+    return above is not None and len(graph.nodes) > above
+
+
+def map_of(run: Run, epoch: int, step: int | None, projection: bool) -> str:
+    """DOT of the whole graph as a map of dots, `step` marked (`render.to_map`)."""
+    return VIEWS.get(("map", run.experiment, epoch, step, projection),
+                     lambda: render.to_map(graph_of(run, epoch), step, projection=projection))
 
 
 def wide(graph: Graph) -> bool:

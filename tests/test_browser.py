@@ -440,6 +440,7 @@ def graph_text_outside_boxes(page: Page) -> list:
         const out = [];
         for (const g of document.querySelectorAll("[data-testid='stGraphVizChart'] g.node")) {
             const shape = g.querySelector("path, polygon");
+            if (!shape) continue;                   // a plain "⋯" (the wall's focused view): no box to leave
             const s = shape.getBoundingClientRect();
             for (const t of g.querySelectorAll("text")) {
                 if (!t.textContent.trim()) continue;

@@ -416,3 +416,58 @@ def test_landscape_axes_are_fixed_to_the_grid_so_a_diverging_path_does_not_stret
     a, b = flat.grid
     assert fig["layout"]["xaxis"]["range"] == [float(a[0]), float(a[-1])]
     assert fig["layout"]["yaxis"]["range"] == [float(b[0]), float(b[-1])]
+
+
+# ---------------------------------------------------------------- the wall: a step's part big, the whole as a map
+
+def _course(key):
+    import explorer
+    return explorer.run(explorer.PRESETS[key]).trace(1)
+
+
+@pytest.mark.parametrize("key", ["linear_layer", "mlp"])
+def test_the_focus_of_every_step_holds_its_node_what_it_reads_and_where_its_gradient_came_from(key):
+    from explorer.render import focused
+    g = _course(key)
+    for k in range(g.steps + 1):
+        centre = g.step(k) if k else g.node("loss")
+        f = focused(g, k)
+        ids = {n.id for n in f.nodes}
+        assert centre.id in ids
+        assert {e.src for e in g.edges if e.dst == centre.id} <= ids                  # what it reads, saved too
+        assert {e.dst for e in g.edges if e.src == centre.id and e.kind == "flow"} <= ids   # where its gradient came from
+        real = [n for n in f.nodes if n.kind != "more"]
+        assert len(real) < len(g.nodes)
+        for stub in (n for n in f.nodes if n.kind == "more"):     # each "⋯" continues a kept node, once
+            assert len([e for e in f.edges if stub.id in (e.src, e.dst)]) == 1
+        dot = to_dot(g, k, projection=True, focus=True, rankdir="TB")
+        if shutil.which("dot"):
+            graphviz.Source(dot).pipe(format="svg")          # valid DOT, its "⋯" included
+        assert (centre.op or centre.label) in dot and "<hr/></table>" not in dot
+
+
+def test_the_map_has_every_node_and_marks_the_step():
+    from explorer.render import to_map
+    g = _course("mlp")
+    dot = to_map(g, 4, projection=True)
+    assert len(re.findall(r'^\s*\w+ \[fillcolor=', dot, re.M)) == len(g.nodes)
+    assert dot.count(CURRENT) == 1 and 'label=""' in dot and "rankdir=TB" in dot
+
+
+def test_focused_numbers_wrap_so_the_picture_fits_beside_its_words():
+    from explorer.render.dot import FOCUS_WRAP, _wrap
+    assert _wrap("[[0.5248, -0.1701, -4.216], [0.5248, -0.1701, -4.216]]", FOCUS_WRAP) == \
+        ["[[0.5248, -0.1701, -4.216],", "[0.5248, -0.1701, -4.216]]"]                # a matrix: one row a line
+    assert _wrap("min -2.179 · max 1.541 · mean -0.2006 · 4 zeros", FOCUS_WRAP) == \
+        ["min -2.179 · max 1.541 ·", "mean -0.2006 · 4 zeros"]                        # even lines, no orphan
+    assert _wrap("[0.5068, 0.7041, -0.3873, …]", FOCUS_WRAP) == ["[0.5068, 0.7041, -0.3873, …]"]
+    assert _wrap("x" * 100, None) == ["x" * 100]
+    g = _course("linear_layer")
+    assert "<br/>" in to_dot(g, 2, projection=True, focus=True) and "<br/>" not in to_dot(g, 2, projection=True)
+
+
+def test_only_the_wall_focuses_and_only_graphs_too_big_to_read_whole():
+    from explorer import compute
+    assert compute.focus(_course("mlp"), True) and compute.focus(_course("linear_layer"), True)
+    assert not compute.focus(_course("mlp"), False)
+    assert not compute.focus(_course("single_step"), True)                # five nodes read whole on the wall

@@ -4,6 +4,7 @@ so per-node work is a few string operations."""
 from __future__ import annotations
 
 import gc
+import re
 from html import escape
 
 import graphviz
@@ -15,13 +16,34 @@ from .style import CURRENT, FONT, PALETTE, PENDING, sizes
 from .words import words
 
 
-def _edge_label(t: torch.Tensor | None) -> str | None:
+FOCUS_WRAP = 42     # characters per line of a value, a gradient or an edge label in the focused view
+
+
+def _edge_label(t: torch.Tensor | None, wrap: int | None = None) -> str | None:
     """The gradient an edge carries if it is small, else just its shape (HTML-quoted: cheaper in graphviz)."""
     if t is None:
         return None
     if t.numel() <= SMALL_NUMEL:
-        return "<" + nested(t.tolist()) + ">"
+        return "<" + "<br/>".join(_wrap(nested(t.tolist()), wrap)) + ">"
     return "<" + shape(t.shape) + ">"
+
+
+def _wrap(text: str, width: int | None) -> list[str]:
+    """`text` in lines of about `width` characters, broken after a ", " or a " · " (a matrix's rows then
+    stand one under the other): the focused view is narrow enough to sit beside its explanation."""
+    if width is None or len(text) <= width:
+        return [text]
+    width = -(-len(text) // -(-len(text) // width))        # as many lines as needed, of even lengths
+    lines, line = [], ""
+    for part in _BREAKS.split(text):
+        if line and len(line) + len(part.rstrip()) > width + 2:
+            lines.append(line.rstrip())
+            line = ""
+        line += part
+    return lines + [line] if line else lines
+
+
+_BREAKS = re.compile(r"(?<=, )|(?<= · )")
 
 
 # ---------------------------------------------------------------- DOT
@@ -46,7 +68,7 @@ def _visible(graph, max_nodes: int):
     return keep, len(nodes) - len(keep)
 
 
-def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
+def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en", wrap: int | None = None) -> str:
     sm = f'<font point-size="{small}">'
     if n.kind == "op":
         head = f"<b>{escape(n.name)}</b> = {escape(n.label)}" if n.name else f"<b>{escape(n.label)}</b>"
@@ -57,6 +79,8 @@ def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
     else:
         head = f"<b>{escape(n.label)}</b>"
     rows = [f"<tr><td>{head}</td></tr>"]
+    if n.kind == "more":
+        return "<" + head + ">"
     if n.attrs:
         text = ", ".join(f"{k}={v if len(v) <= 30 else v[:29] + '…'}" for k, v in n.attrs)
         rows.append(f'<tr><td>{sm}{escape(text)}</font></td></tr>')
@@ -65,11 +89,17 @@ def _label(n, w: dict, small: int, hide_grad: bool, lang: str = "en") -> str:
         dims = shape(n.shape) if n.shape else w["scalar"] + w.get("scalar_pad", "")
         rows.append(f'<tr><td align="left">{w["shape"]} {dims}{w.get("shape_pad", "")}</td></tr>')
     if n.value is not None:
-        rows.append(f'<tr><td align="left">{w["value"]} {tensor(n.value, lang)}{w.get("value_pad", "")}</td></tr>')
+        rows.append(_row(w["value"], tensor(n.value, lang), w.get("value_pad", ""), wrap))
     if n.kind in ("op", "leaf", "output"):
-        g = "?" if hide_grad else tensor(n.grad, lang)
-        rows.append(f'<tr><td align="left">{w["grad"]} {g}{w.get("grad_pad", "")}</td></tr>')
+        rows.append(_row(w["grad"], "?" if hide_grad else tensor(n.grad, lang), w.get("grad_pad", ""), wrap))
     return '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>>"
+
+
+def _row(word: str, text: str, pad: str, wrap: int | None) -> str:
+    """One left-aligned row "value …"; wrapped, its later lines start under the first number."""
+    lines = _wrap(text, wrap)
+    indent = "\u00a0" * (len(word) + 1)     # no-break spaces: graphviz keeps them
+    return f'<tr><td align="left" balign="left">{word} ' + f"<br/>{indent}".join(lines) + f"{pad}</td></tr>"
 
 
 def to_dot(graph, step: int | None = None, *, max_nodes: int = MAX_DRAWN_NODES, projection: bool = False,
@@ -93,14 +123,14 @@ def to_dot(graph, step: int | None = None, *, max_nodes: int = MAX_DRAWN_NODES, 
     gc.disable()                  # thousands of short strings, no cycles: collections only cost time
     try:
         if focus and step is not None:
-            graph = focused(graph, step)
+            return _dot(focused(graph, step), step, max_nodes, projection, rankdir, lang, conceal, FOCUS_WRAP)
         return _dot(graph, step, max_nodes, projection, rankdir, lang, conceal)
     finally:
         if collecting:
             gc.enable()
 
 
-def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> str:
+def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False, wrap=None) -> str:
     w = words(lang)
     s = sizes(projection)
     fs, small, pen = s.graph, s.graph_small, s.pen
@@ -108,7 +138,8 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> st
 
     dot = graphviz.Digraph(
         "autograd",
-        graph_attr=dict(rankdir=rankdir, bgcolor="white", nodesep="0.25", ranksep="0.4", fontname=FONT),
+        graph_attr=dict(rankdir=rankdir, bgcolor="white", nodesep="0.25", ranksep="0.3" if wrap else "0.4",
+                        fontname=FONT),
         node_attr=dict(shape="box", style="rounded,filled", fontname=FONT, fontsize=str(fs),
                        penwidth=str(pen), color="#495057", margin="0.08,0.04"),
         edge_attr=dict(fontname=FONT, fontsize=str(small), fontcolor="#a61e4d", color="#495057",
@@ -123,13 +154,15 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> st
         o = n.order
         state = ("normal" if step is None or o is None else
                  "done" if o < step else "current" if o == step else "pending")
-        groups.setdefault((n.kind, state), []).append((n.id, _label(n, w, small, state == "pending", lang)))
+        groups.setdefault((n.kind, state), []).append((n.id, _label(n, w, small, state == "pending", lang, wrap)))
     for (kind, state), members in groups.items():
         light, strong = PALETTE.get(kind, PALETTE["data"])
         style = {"normal": dict(fillcolor=light),
                  "done": dict(fillcolor=strong, penwidth=str(pen + 1)),
                  "current": dict(fillcolor=strong, color=CURRENT, penwidth=str(3 + 2 * (pen - 1))),
                  "pending": dict(fillcolor=light, color=PENDING, fontcolor="#868e96")}[state]
+        if kind == "more":          # "the graph goes on": words only, as grey as a step to come
+            style = dict(shape="plaintext", style="", fontcolor="#868e96", height="0.2", margin="0")
         with dot.subgraph() as sub:
             sub.attr("node", **style)
             for nid, label in members:
@@ -140,11 +173,20 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> st
     cut_dsts: list[str] = []
     now: list = []
     later: list = []
+    stubs = {n.id for n in nodes if n.kind == "more"}
+    beyond = [e for e in graph.edges if e.src in stubs or e.dst in stubs] if stubs else []
+    for e in beyond:               # beside the node it continues, not a rank of its own: height is scarce
+        with dot.subgraph() as sub:
+            sub.attr(rank="same")
+            sub.attr("edge", style="dashed", color=PENDING, arrowhead="none")
+            sub.edge(e.src, e.dst)
     for e in graph.edges:
         if e.dst not in order:
             continue
         if e.src not in order:
             cut_dsts.append(e.dst)
+            continue
+        if beyond and e in beyond:
             continue
         if e.kind == "saved":
             saved.setdefault((e.src, e.dst), []).append(e.label)
@@ -152,7 +194,7 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> st
         flow_pairs.add((e.src, e.dst))
         d = order[e.dst]
         if step is None or d is None or d < step:
-            dot.edge(e.src, e.dst, _edge_label(e.grad))
+            dot.edge(e.src, e.dst, _edge_label(e.grad, wrap))
         elif d == step:
             now.append(e)
         else:
@@ -161,7 +203,7 @@ def _dot(graph, step, max_nodes, projection, rankdir, lang, conceal=False) -> st
         with dot.subgraph() as sub:
             sub.attr("edge", color=CURRENT, fontcolor=CURRENT, penwidth=str(pen + 1))
             for e in now:
-                sub.edge(e.src, e.dst, "<?>" if conceal else _edge_label(e.grad))
+                sub.edge(e.src, e.dst, "<?>" if conceal else _edge_label(e.grad, wrap))
     if later:
         with dot.subgraph() as sub:
             sub.attr("edge", color=PENDING)
@@ -207,7 +249,7 @@ def focused(graph, step: int):
         side = "in" if e.dst == inside else "out"
         stub = more.get((inside, side))
         if stub is None:
-            stub = more[(inside, side)] = Node(f"{inside}_{side}", "data", "⋯", None, None, None)
+            stub = more[(inside, side)] = Node(f"{inside}_{side}", "more", "⋯", None, None, None)
             nodes.append(stub)
             edges.append(Edge(stub.id, inside) if side == "in" else Edge(inside, stub.id))
     ordered = {n.id: n.order for n in graph.nodes}
@@ -218,9 +260,10 @@ def focused(graph, step: int):
 
 def to_map(graph, step: int | None = None, *, projection: bool = False) -> str:
     """The whole graph as a small map without words: one dot per node, coloured as the big picture is
-    (done, current, to come), so the focused view keeps its place in the whole."""
+    (done, current, to come), top to bottom as the whole graph is drawn, so the focused view keeps its
+    place in the whole."""
     s = sizes(projection)
-    dot = graphviz.Digraph("map", graph_attr=dict(rankdir="BT", bgcolor="white", nodesep="0.08", ranksep="0.12"),
+    dot = graphviz.Digraph("map", graph_attr=dict(rankdir="TB", bgcolor="white", nodesep="0.08", ranksep="0.12"),
                            node_attr=dict(shape="circle", style="filled", label="", width="0.12", height="0.12",
                                           fixedsize="true", penwidth="0", color="#495057"),
                            edge_attr=dict(arrowhead="none", color="#ced4da", penwidth=str(s.pen)))

@@ -54,7 +54,8 @@ function send(d) {
 
 function measure() {
   const main = document.querySelector("[data-testid='stMain']");
-  const g = document.querySelector("[data-testid='stGraphVizChart']");
+  const g = [...document.querySelectorAll("[data-testid='stGraphVizChart']")]
+    .find((c) => !c.closest("[class*='st-key-wall_map']"));      // the graph itself, not its map
   if (!g || !main) return;
   const top = g.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop;
   // an explanation below the graph needs its own room on the screen; one beside it does not

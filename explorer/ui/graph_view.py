@@ -14,9 +14,9 @@ import streamlit as st
 import explorer
 from explorer import ExplorerError
 
-from explorer import compute
+from explorer import compute, render
 
-from . import bind, browser, runtime, session
+from . import bind, browser, runtime, session, wall
 from .state import Page, scope
 from .text import plain, preset_note, t
 
@@ -48,7 +48,8 @@ def _step_through(run: explorer.Run, epoch: int) -> None:
         return
     last = graph.steps
     step = _step_controls(page, exp, epoch, last)
-    dot = compute.dot_of(run, epoch, step, projection, lang, narrow)
+    focus = compute.focus(graph, projection)             # on the wall: the step's part big, the whole as a map
+    dot = compute.dot_of(run, epoch, step, projection, lang, narrow, focus)
     numbers = compute.worked(run, epoch, step, lang)
     matrices = "```" in numbers
     # Aligned matrices need the page's width: the words go below the graph. Projected, they are also
@@ -58,7 +59,12 @@ def _step_through(run: explorer.Run, epoch: int) -> None:
     if compute.wide(graph) or narrow or (matrices and not apart):      # a short wide graph, a phone
         picture, words = st.container(), st.container()
     else:                            # a tall one: its words beside it, so both fit a projected screen
-        picture, words = st.columns([3, 2] if projection else [2, 1], gap="medium")
+        picture, words = st.columns(list(render.sizes(projection).beside), gap="medium")
+    if focus:
+        with picture:
+            picture, whole = wall.columns(projection)
+        with whole:
+            wall.draw_map(run, epoch, step, projection, lang)
     with picture, st.container(key=_fresh_key(dot)):
         if ss.graph_n % 2:
             st.empty()          # moves the chart one slot: a new element id, so a fresh chart is mounted

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-from explorer import ExplorerError, compute
+from explorer import ExplorerError, compute, render
 from explorer import limits as L
 
 from . import bind
@@ -12,7 +12,6 @@ from .charts import plotly_json
 from .state import Page
 from .text import plain, t
 
-HEIGHT = 520   # px: the curve, its tangent and the step arrow read from the back of a room
 DIRECTIONS = ("moved", "random")
 
 
@@ -34,7 +33,7 @@ def show(page: Page, run: explorer.Run, epoch: int) -> None:
     except ExplorerError as e:            # nothing to draw, or stopped on a very busy server
         st.warning(plain(e.message(lang)), icon=":material/landscape:")
         return
-    plotly_json(spec, key="fig_landscape", height=HEIGHT)
+    plotly_json(spec, key="fig_landscape", height=render.sizes(projection).landscape_px)
     coarse(compute.landscape_grid(run, epoch, dirs), lang)
 
 

@@ -12,8 +12,6 @@ from .charts import plotly_json
 from .state import Page
 from .text import plain, t
 
-HEIGHT = 460   # px: the curves and the winner strip under them
-
 
 def show(page: Page, run: explorer.Run, epoch: int) -> None:
     """Only runs when the tab is open: every racer is a cached run, every figure a cached JSON."""
@@ -55,7 +53,7 @@ def show(page: Page, run: explorer.Run, epoch: int) -> None:
         opt, lr, _ = runs[i]
         st.markdown(t("race_tied" if tied else "race_leader", lang, k=epoch, n=tied,
                       name=render.racer_name(opt, lr, lang), loss=repr(loss)))
-    plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=HEIGHT)
+    plotly_json(compute.race(runs, epoch, log_y, projection, lang), key="fig_race", height=render.sizes(projection).race_px)
     st.caption(t("race_landscape_caption", lang))
     dirs = landscape_view.directions(page, run)
     try:
@@ -63,4 +61,4 @@ def show(page: Page, run: explorer.Run, epoch: int) -> None:
     except ExplorerError as e:
         st.warning(plain(e.message(lang)), icon=":material/landscape:")
         return
-    plotly_json(spec, key="fig_race_landscape", height=HEIGHT + 60)
+    plotly_json(spec, key="fig_race_landscape", height=render.sizes(projection).landscape_px)

@@ -142,6 +142,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "download_png": ("Graph (.png)", "计算图 (.png)"),
     "graph_alt": ("Backward graph of the loss, from the tensors on the left to the loss on the right.",
                   "损失的反向传播图：左边是张量，右边是损失。"),
+    "map_alt": ("The whole backward graph as dots, the step shown in orange: where the big picture beside it sits.",
+                "整个反向图的缩略图，橙色点是当前这一步：旁边的大图在整体中的位置。"),
     "graph_failed": ("This graph could not be drawn.", "无法绘制这个计算图。"),
     # gradient check
     "gradcheck": ("Gradient check", "梯度检验"),
