@@ -12,7 +12,7 @@ import csv
 import io
 from typing import NamedTuple
 
-from . import budget, pool, render
+from . import budget, pool, predict, render
 from .engine import Run
 from .errors import ExplorerError
 from .explain import explain_step, worked_numbers
@@ -57,14 +57,15 @@ def graph_of(run: Run, epoch: int) -> Graph:
 
 
 def dot_of(run: Run, epoch: int, step: int | None, projection: bool, lang: str,
-           narrow: bool = False, focus: bool = False) -> str:
+           narrow: bool = False, focus: bool = False, conceal: bool = False) -> str:
     """DOT of the graph at `step`; on a narrow (phone) screen always top to bottom. `focus`: only the
-    step's part of the graph (`render.focused`), top to bottom, its long numbers wrapped."""
+    step's part of the graph (`render.focused`), top to bottom, its long numbers wrapped. `conceal`:
+    what the step sends is a question not answered yet (predict mode)."""
     def make():
         graph = graph_of(run, epoch)
-        return render.to_dot(graph, step, projection=projection, lang=lang, focus=focus,
+        return render.to_dot(graph, step, projection=projection, lang=lang, focus=focus, conceal=conceal,
                              rankdir="LR" if wide(graph) and not narrow and not focus else "TB")
-    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow, focus), make)
+    return VIEWS.get(("dot", run.experiment, epoch, step, projection, lang, narrow, focus, conceal), make)
 
 
 def focus(graph: Graph, projection: bool) -> bool:
@@ -86,7 +87,7 @@ def wide(graph: Graph) -> bool:
     return len(graph.nodes) <= LR_NODES
 
 
-def explanation(run: Run, epoch: int, step: int, lang: str, worked: bool = True) -> str:
+def explanation(run: Run, epoch: int, step: int, lang: str, worked: bool = True, conceal: bool = False) -> str:
     def make():
         graph = graph_of(run, epoch)
         node = graph.step(step) if step else None
@@ -97,8 +98,13 @@ def explanation(run: Run, epoch: int, step: int, lang: str, worked: bool = True)
                 check = gradcheck(run, epoch)
             except ExplorerError:      # stopped: the step is explained without the estimate
                 pass
-        return explain_step(graph, step, lang=lang, check=check, worked=worked)
-    return VIEWS.get(("explain", run.experiment, epoch, step, lang, worked), make)
+        return explain_step(graph, step, lang=lang, check=check, worked=worked, conceal=conceal)
+    return VIEWS.get(("explain", run.experiment, epoch, step, lang, worked, conceal), make)
+
+
+def questions(run: Run, epoch: int) -> dict:
+    """{step: predict.Question} of epoch `epoch`: what each backward step asks before it tells."""
+    return VIEWS.get(("questions", run.experiment, epoch), lambda: predict.questions(graph_of(run, epoch), run, epoch))
 
 
 def worked(run: Run, epoch: int, step: int, lang: str) -> str:

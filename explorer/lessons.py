@@ -69,9 +69,24 @@ COURSE = (
           "10 → −20 → 40 … Predict `w` after epoch 3's step.",
           "`lr = 1.5` 时，每一步都越过最低点，落得比出发点还远：10 → −20 → 40 …… 预测第 3 轮更新之后的 `w`。"),
          PRESETS["lr_too_large"], epoch=3, ask=("w",)),
+    Part("inplace", ("An in-place pitfall", "原地修改的陷阱"),
+         ("`y += 1` changes `y` **in place**: autograd records it as a new node (`AddBackward0`) on top of `y`'s "
+          "history and bumps `y`'s version counter. Here that is fine: `2 * w` saved nothing of `y`. Had line 1 been "
+          "`y = torch.sigmoid(w)`, `SigmoidBackward0` would have saved `y` for backward, and PyTorch (and this "
+          "page: try it) would refuse `y += 1`. Say what each step sends back.",
+          "`y += 1` **原地**修改 `y`：autograd 把它记成 `y` 历史之上的一个新节点（`AddBackward0`），并把 `y` 的版本号加一。"
+          "这里没问题：`2 * w` 没有保存 `y`。如果第 1 行是 `y = torch.sigmoid(w)`，`SigmoidBackward0` 会为反向传播保存 `y`，"
+          "PyTorch（还有这个页面，试试看）就会拒绝 `y += 1`。说出每一步往回传什么。"),
+         Experiment(tensors={"w": "torch.tensor([1., 2.])"}, trainable=("w",),
+                    loss="y = 2 * w\ny += 1\nloss = (y * y).sum()", lr=0.1, epochs=1)),
 )
 
 LESSONS = {"course": COURSE}
+
+
+def preset_of(p: Part) -> str | None:
+    """The example a part's experiment is (its fields then show the example's name), or None."""
+    return next((k for k, e in PRESETS.items() if e == p.experiment), None)
 
 
 def part(lesson: str, k: int) -> Part | None:

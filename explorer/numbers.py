@@ -6,6 +6,7 @@ answer to check (`digits`), a big tensor's summary where its first values would 
 """
 from __future__ import annotations
 
+import numpy
 import torch
 
 from .graph import Preview
@@ -35,6 +36,15 @@ def nested(v) -> str:
 def digits(v) -> str:
     """A number or nested list with every digit that matters (10 significant): an answer to check."""
     return "[" + ", ".join(digits(x) for x in v) + "]" if isinstance(v, list) else f"{v:.10g}"
+
+
+def float32(v) -> str:
+    """A float32 number or nested list, each the shortest decimal that is that float32 (9.6, not
+    9.600000381): an answer to compare a guess with."""
+    if isinstance(v, list):
+        return "[" + ", ".join(float32(x) for x in v) + "]"
+    s = str(numpy.float32(v + 0.0))
+    return s[:-2] if s.endswith(".0") else s
 
 
 def factor(v) -> str:

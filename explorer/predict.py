@@ -16,7 +16,7 @@ import torch
 from . import lang
 from .errors import ExplorerError, fullwidth
 from .graph import Graph, Node, Preview
-from .numbers import SMALL_NUMEL, digits, index, nested, num
+from .numbers import SMALL_NUMEL, float32, index, nested, num
 
 RTOL = 1e-3              # a guess within this relative distance of the float32 value is right
 ATOL = 1e-6              # ... or within this of it, where the value is (nearly) 0
@@ -171,7 +171,7 @@ def judge(q: Question, text: str) -> Verdict:
     guess = parse_guess(text)
     want = q.value.detach().to(torch.float64)
     g = guess.to(torch.float64)
-    answer = digits(q.value.tolist())
+    answer = float32(q.value.tolist())
     en, zh = WORDS["en"], WORDS["zh"]
     if g.numel() == 1 and want.numel() == 1:
         g = g.reshape(want.shape)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple
 
 from .experiment import OPTIMIZERS, Experiment
+from .lessons import LESSONS
 from .presets import PRESETS
 
 LANGS = ("en", "zh")
@@ -76,6 +77,11 @@ def lang_code(text: str) -> str | None:
     return text if text in LANGS else None
 
 
+def lesson_name(text: str) -> str | None:
+    """`lesson=course`: a lesson of `explorer.lessons`."""
+    return text if text in LESSONS else None
+
+
 class Param(NamedTuple):
     read: Callable[[str], Any]          # URL text -> value, None when the text cannot be one
     write: Callable[[Any], str]
@@ -101,6 +107,9 @@ class View:
     race: tuple = param(OPTIMIZERS, racers, lambda v: ",".join(v) or "none")
     race_lr: float | None = param(None, number, repr)
     dirs: str = param("moved", directions)
+    predict: bool = param(False, flag, lambda v: "1")      # predict first: each step asks before it tells
+    lesson: str | None = param(None, lesson_name)
+    part: int = param(1, integer)                          # the lesson's part, 1-based
 
     def replace(self, **changes) -> "View":
         return replace(self, **changes)

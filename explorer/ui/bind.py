@@ -104,6 +104,26 @@ def _take_view(key: str, name: str) -> None:
     current().set(**{name: ss[key]})
 
 
+def predict() -> dict:
+    """The "Predict first" switch: switched on, the step-through starts again at step 0."""
+    _seed("predict", current().view.predict)
+    return {"key": "predict", "on_change": _take_predict}
+
+
+def _take_predict() -> None:
+    on = bool(ss["predict"])
+    current().set(predict=on, **({"step": 0} if on else {}))
+
+
+def to_part(k: int) -> None:
+    """A lesson's part k: its experiment, at its epoch, from step 0."""
+    current().to_part(k)
+
+
+def leave_lesson() -> None:
+    current().set(lesson=None, part=1)
+
+
 def epoch(epochs: int) -> dict:
     """The epoch slider, 1..epochs."""
     _seed("epoch", current().epoch(epochs), identity=epochs)

@@ -47,6 +47,11 @@ function theirs(el) {
 
 function send(d) {
   const { data, setStateValue } = S.now;
+  if (d > 0 && data.waits && S.target >= data.last) {     // a question waits here: answer it, not skip it
+    const box = document.querySelector(".st-key-guess input");
+    if (box) box.focus();
+    return;
+  }
   S.target = Math.min(data.last, Math.max(0, S.target + d));
   S.seq += 1;
   setStateValue("moves", { scope: S.scope, target: S.target, seq: S.seq });
@@ -121,12 +126,13 @@ export default function (component) {
 _steps = st.components.v2.component("explorer_steps", js=STEPS_JS)
 
 
-def step_presses(step: int, last: int, scope: str, narrow: bool) -> None:
+def step_presses(step: int, last: int, scope: str, narrow: bool, waits: bool = False) -> None:
     """Mount the counter (invisible): it counts from the step shown, within `scope`, and each press it
-    sends sets the step before the fragment reruns (`bind.take_presses`)."""
+    sends sets the step before the fragment reruns (`bind.take_presses`). `last` is the furthest step it
+    may go; `waits`: a question waits there, and → puts the cursor in its answer box instead."""
     with st.container(key="step_presses"):
         _steps(key="step_moves", data={"step": step, "last": last, "scope": scope, "seq": bind.presses_seen(scope),
-                                       "narrow": narrow},
+                                       "narrow": narrow, "waits": waits},
                on_moves_change=partial(bind.take_presses, scope, last), on_narrow_change=bind.take_screen,
                height=0)
 

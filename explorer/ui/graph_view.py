@@ -16,7 +16,7 @@ from explorer import ExplorerError
 
 from explorer import compute, render
 
-from . import bind, browser, runtime, session, wall
+from . import bind, browser, predict_view, runtime, session, wall
 from .state import Page, scope
 from .text import plain, preset_note, t
 
@@ -47,15 +47,19 @@ def _step_through(run: explorer.Run, epoch: int) -> None:
         st.error(t("graph_failed", lang))
         return
     last = graph.steps
-    step = _step_controls(page, exp, epoch, last)
+    questions = predict_view.asked(page, run, epoch)
+    waits = predict_view.waiting(page, run, epoch)
+    page.reach = waits[0] if waits else None
+    step = _step_controls(page, exp, epoch, last, waits=bool(waits))
+    conceal = step in waits
     focus = compute.focus(graph, projection)             # on the wall: the step's part big, the whole as a map
-    dot = compute.dot_of(run, epoch, step, projection, lang, narrow, focus)
-    numbers = compute.worked(run, epoch, step, lang)
+    dot = compute.dot_of(run, epoch, step, projection, lang, narrow, focus, conceal)
+    numbers = "" if conceal else compute.worked(run, epoch, step, lang)
     matrices = "```" in numbers
     # Aligned matrices need the page's width: the words go below the graph. Projected, they are also
     # taller than the screen has room for, so they get their own box below and the words stay beside.
     apart = projection and matrices
-    explanation = compute.explanation(run, epoch, step, lang, worked=not apart)
+    explanation = compute.explanation(run, epoch, step, lang, worked=not apart, conceal=conceal)
     if compute.wide(graph) or narrow or (matrices and not apart):      # a short wide graph, a phone
         picture, words = st.container(), st.container()
     else:                            # a tall one: its words beside it, so both fit a projected screen
@@ -70,6 +74,8 @@ def _step_through(run: explorer.Run, epoch: int) -> None:
             st.empty()          # moves the chart one slot: a new element id, so a fresh chart is mounted
         st.graphviz_chart(dot, width="content", alt=t("graph_alt", lang))
     with words:
+        if step in questions:
+            predict_view.ask(page, questions[step], (scope(exp, epoch), step))
         if not projection:       # projected, the explanation's first line says it
             st.caption(t("step_of", lang, k=step, n=last, epoch=epoch))
         with st.container(border=True, key="explain"):
@@ -83,7 +89,10 @@ def _step_through(run: explorer.Run, epoch: int) -> None:
             st.markdown(numbers)
     st.caption(t("legend", lang))
     _downloads(dot, lang)
-    _gradcheck(run, epoch, lang, projection)
+    if waits:                   # its numbers are the answers
+        st.caption(t("gradcheck_after", lang))
+    else:
+        _gradcheck(run, epoch, lang, projection)
 
 
 def _gradcheck(run: explorer.Run, epoch: int, lang: str, projection: bool) -> None:
@@ -141,12 +150,14 @@ def _fresh_key(dot: str) -> str:
     return f"graph_{ss.graph_n}"
 
 
-def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int) -> int:
+def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int, waits: bool = False) -> int:
     """Back, the step slider, Next. Projected, the slider goes without its label: the caption above the
-    explanation says which step this is, and the line goes to the graph."""
+    explanation says which step this is, and the line goes to the graph. Predicting, a question that waits
+    stops them (`page.reach`): there Next and → put the cursor in the answer box."""
     step_slider = bind.step(last)           # first: a move of the slider itself sets the step
     lang, step = page.view.lang, page.step(last)
-    browser.step_presses(step, last, scope(exp, epoch), page.narrow)
+    reach = last if page.reach is None else page.reach
+    browser.step_presses(step, reach, scope(exp, epoch), page.narrow, waits=waits)
     prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
     with prev:
         st.button(t("prev", lang), key="step_prev", icon=":material/chevron_left:",
@@ -154,7 +165,7 @@ def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int) 
                   help=t("prev_help", lang))
     with nxt:
         st.button(t("next", lang), key="step_next", icon=":material/chevron_right:", icon_position="right",
-                  on_click=bind.move_step, args=(1, last), disabled=step >= last, width="stretch",
+                  on_click=bind.move_step, args=(1, last), disabled=step >= reach and not waits, width="stretch",
                   help=t("next_help", lang))
     with slider, st.container(key="step"):
         if last > 0:

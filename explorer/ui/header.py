@@ -56,7 +56,11 @@ BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p,
        # inline code as big as the words around it (Streamlit draws it at 0.75em: 13.8 px in 18.4 px text)
        "[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th) code{font-size:1em}"
        # a slider's value above its thumb, clear of it, where the larger type would sit on it
-       "[data-testid='stMain'] [data-testid='stSliderThumbValue']{transform:translateY(-0.6rem)}</style>")
+       "[data-testid='stMain'] [data-testid='stSliderThumbValue']{transform:translateY(-0.6rem)}"
+       # predicting in class: the question, the answer box and the answer read across the room
+       ".st-key-question [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.6rem; line-height:1.4}"
+       ".st-key-question input{font-size:1.6rem; height:auto}"
+       ".st-key-question button p{font-size:1.35rem}</style>")
 
 
 def title(page: Page, shown: Shown) -> None:
@@ -70,6 +74,7 @@ def title(page: Page, shown: Shown) -> None:
         st.title(t("title", lang), anchor=False)
         if page.view.hide:
             summary(shown, lang)
+        st.toggle(t("predict", lang), help=t("predict_help", lang), **bind.predict())
         st.toggle(t("projection", lang), help=t("projection_help", lang), **bind.view("proj"))
     if page.view.proj:
         st.html(BIG)

@@ -8,7 +8,7 @@ Served by `streamlit_app.py`, which sets the process up and warms the caches bef
 """
 import streamlit as st
 
-from explorer.ui import header, results, running, runtime, session, sidebar, startup
+from explorer.ui import header, lesson_view, results, running, runtime, session, sidebar, startup
 
 startup.settle()
 st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide",
@@ -22,6 +22,7 @@ def page() -> None:
     shown = running.attempt(state)
     header.title(state, shown)
     header.status(state, shown)
+    lesson_view.show(state, shown.experiment)
     results.show(shown.run)
     if not state.view.hide:
         with st.sidebar:

@@ -6,18 +6,27 @@ server time.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import streamlit as st
 
 import explorer
 
-from . import (bind, code_view, curves_view, graph_view, header, landscape_view, log_view, race_view, runtime,
-               session)
+from . import (bind, code_view, curves_view, graph_view, header, landscape_view, log_view, predict_view, race_view,
+               runtime, session)
 from .text import t
 
+class Tab(NamedTuple):
+    show: Callable          # show(page, run, epoch)
+    tells: bool             # shows an epoch's gradients or updated weights: predicting, it waits for the answers
+
+
 # The tabs, in order: name (in the URL, `tab=landscape`; its label is the text `tab_<name>`) -> what it shows.
-# Each view is `show(page, run, epoch)`. Adding a tab is adding a line here and its label.
-TABS = {"graph": graph_view.show, "curves": curves_view.show, "log": log_view.show, "code": code_view.show,
-        "landscape": landscape_view.show, "race": race_view.show}
+# Adding a tab is adding a line here and its label.
+TABS = {"graph": Tab(graph_view.show, False), "curves": Tab(curves_view.show, True), "log": Tab(log_view.show, True),
+        "code": Tab(code_view.show, False), "landscape": Tab(landscape_view.show, True),
+        "race": Tab(race_view.show, True)}
 
 
 @st.fragment
@@ -36,4 +45,8 @@ def show(run: explorer.Run) -> None:
     for tab, name in zip(st.tabs(labels, **bind.tabs(lang, names, labels)), names, strict=True):
         if tab.open:
             with tab:
-                TABS[name](page, run, epoch)
+                waits = predict_view.waiting(page, run, epoch) if TABS[name].tells else ()
+                if waits:
+                    st.info(t("predict_hidden", lang, epoch=epoch, n=len(waits)), icon=":material/quiz:")
+                else:
+                    TABS[name].show(page, run, epoch)

@@ -8,9 +8,9 @@ from the URL once and written back once per rerun (`session.py`). Plain Python, 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from explorer import PRESETS
+from explorer import PRESETS, lessons
 from explorer.experiment import Experiment
 from explorer.share import View
 
@@ -69,6 +69,14 @@ class Draft:
         return replace(self, rows=(*self.rows, Row(rid, name, NEW_ROW, False)))
 
 
+@dataclass(frozen=True)
+class Answer:
+    """How a question was answered: checked (right or wrong, with the judge's words) or revealed."""
+    right: bool
+    message: tuple = ("", "")       # (en, zh); empty when revealed without a guess
+    revealed: bool = False
+
+
 @dataclass
 class Page:
     """Everything the page shows, and the little a session remembers besides."""
@@ -80,12 +88,23 @@ class Page:
     steps_of: Experiment | None = None      # the experiment shown, whose step `view.step` is
     presses: tuple[str, int] = ("", 0)      # (scope, number) of the last ← / → press the server took
     narrow: bool = False                    # the browser's screen is a phone's
+    answers: dict = field(default_factory=dict)    # (scope, step) -> Answer: this session's predictions
+    reach: int | None = None                # predicting: the first step whose question waits (none beyond it)
 
     @classmethod
     def open(cls, exp: Experiment | None, preset: str | None, view: View) -> "Page":
-        """The page a link opens: its experiment, or the default example."""
+        """The page a link opens: its experiment, or the default example; a lesson's link without an
+        experiment opens its part's. A predict link opens at step 0, unless it names a step."""
+        part = lessons.part(view.lesson, view.part) if view.lesson else None
+        if part is not None:
+            view = view.replace(predict=True)
+            if exp is None:
+                exp, preset = part.experiment, lessons.preset_of(part)
+                view = view.replace(epoch=part.epoch, step=None)
         if exp is None:
             preset, exp = DEFAULT_PRESET, PRESETS[DEFAULT_PRESET]
+        if view.predict and view.step is None:
+            view = view.replace(step=0)
         draft = Draft.of(exp)
         return cls(draft, preset, view, next_id=len(draft.rows))
 
@@ -99,6 +118,22 @@ class Page:
         self.draft = Draft.of(PRESETS[preset], self.next_id)
         self.next_id += len(self.draft.rows)
 
+    def to_part(self, k: int) -> None:
+        """Part k of the lesson shown: its experiment and epoch, at step 0, predicting, on the graph."""
+        part = lessons.part(self.view.lesson, k)
+        if part is None:
+            return
+        k = lessons.LESSONS[self.view.lesson].index(part) + 1
+        preset = lessons.preset_of(part)
+        if preset:
+            self.fill(preset)
+        else:
+            self.preset = None
+            self.draft = Draft.of(part.experiment, self.next_id)
+            self.next_id += len(self.draft.rows)
+        self.steps_of = None            # a new experiment or epoch: its step is the one set here
+        self.set(part=k, epoch=part.epoch, step=0, predict=True, tab="graph")
+
     def add_row(self) -> None:
         self.draft = self.draft.with_row(self.next_id)
         self.next_id += 1
@@ -107,7 +142,7 @@ class Page:
         """The page shows a run of `exp`: a new experiment starts at its last step (every gradient filled in)."""
         if exp != self.steps_of:
             if self.steps_of is not None:       # not on opening: a link's step is the step it shows
-                self.set(step=None)
+                self.set(step=0 if self.view.predict else None)      # predicting, nothing is told yet
             self.steps_of = exp
 
     def epoch(self, epochs: int) -> int:
@@ -116,13 +151,27 @@ class Page:
         return min(max(1, self.view.epoch), max(1, epochs))
 
     def step(self, last: int) -> int:
-        """The backward step shown, 0..last (None in the view: the last)."""
+        """The backward step shown, 0..last (None in the view: the last), never past `reach`."""
         s = self.view.step
-        return last if s is None else min(last, max(0, s))
+        s = last if s is None else min(last, max(0, s))
+        return s if self.reach is None else min(s, self.reach)
 
     def go_to_step(self, step: int, last: int) -> None:
-        step = min(last, max(0, step))
+        """Show `step`; predicting, no further than the first question that waits (its answer would show)."""
+        step = min(last if self.reach is None else min(last, self.reach), max(0, step))
         self.set(step=None if step == last else step)
+
+    def answer(self, where: tuple) -> Answer | None:
+        """How the question at `where` (scope, step) was answered; None while it waits."""
+        return self.answers.get(where)
+
+    def record(self, where: tuple, answer: Answer) -> None:
+        """A question is answered once: its first check or reveal is what the score counts."""
+        self.answers.setdefault(where, answer)
+
+    def score(self) -> tuple[int, int]:
+        """(right, asked) over this session's answered questions; a reveal counts as asked."""
+        return sum(a.right for a in self.answers.values()), len(self.answers)
 
 
 

@@ -145,6 +145,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "map_alt": ("The whole backward graph as dots, the step shown in orange: where the big picture beside it sits.",
                 "整个反向图的缩略图，橙色点是当前这一步：旁边的大图在整体中的位置。"),
     "graph_failed": ("This graph could not be drawn.", "无法绘制这个计算图。"),
+    # predict first
+    "predict": ("Predict first", "先猜再看"),
+    "predict_help": ("Each backward step asks what it computes before it shows it: type your answer, then Check "
+                     "(or Reveal).", "每一步反向传播先问你它会算出什么，再给出答案：输入你的答案后点「检查」（或「揭晓」）。"),
+    "question": ("Your turn", "轮到你了"),
+    "guess": ("Your answer", "你的答案"),
+    "guess_placeholder": ("a number or a list, like [40, 80]", "一个数或一个列表，例如 [40, 80]"),
+    "guess_help": ("A number, or a nested list like [[1, 2], [3, 4]]. Enter checks it.",
+                   "一个数，或嵌套列表，如 [[1, 2], [3, 4]]。按 Enter 检查。"),
+    "check": ("Check", "检查"),
+    "reveal": ("Reveal", "揭晓"),
+    "revealed": ("The answer: {answer}.", "答案：{answer}。"),
+    "type_first": ("Type an answer first, or press Reveal.", "请先输入答案，或者点「揭晓」。"),
+    "step_waits": ("Step {k} waits for your answer: the steps after it are not told yet.",
+                   "第 {k} 步在等你的答案：之后的步骤还没有揭晓。"),
+    "predict_hidden": ("Predicting: this tab shows epoch {epoch}'s numbers once its {n} open question(s) on the "
+                       "Graph tab are answered.",
+                       "先猜再看：回答完「计算图」里第 {epoch} 轮还没答的 {n} 个问题后，这里才显示这一轮的数。"),
+    "gradcheck_after": ("The gradient check shows once this epoch's questions are answered.",
+                        "回答完这一轮的问题后，才显示梯度检验。"),
+    # lessons
+    "lesson_part": ("Part {k} of {n}", "第 {k} / {n} 部分"),
+    "lesson_prev": ("Previous part", "上一部分"),
+    "lesson_next": ("Next part", "下一部分"),
+    "lesson_close": ("Leave the lesson", "退出课程"),
+    "lesson_edited": ("You changed this part's experiment: its questions are now your experiment's own.",
+                      "你修改了这部分的实验：现在的问题来自你自己的实验。"),
     # gradient check
     "gradcheck": ("Gradient check", "梯度检验"),
     "gradcheck_intro": ("Autograd is not magic: beside its gradient, the central difference (L(w + ε) − L(w − ε)) / 2ε "
