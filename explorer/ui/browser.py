@@ -63,8 +63,10 @@ function measure() {
     .find((c) => !c.closest("[class*='st-key-wall_map']"));      // the graph itself, not its map
   if (!g || !main) return;
   const top = g.getBoundingClientRect().top - main.getBoundingClientRect().top + main.scrollTop;
-  // an explanation below the graph needs its own room on the screen; one beside it does not
-  const picture = g.querySelector("svg"), words = document.querySelector(".st-key-explain");
+  // an explanation below the graph needs its own room on the screen; one beside it does not. A question
+  // waiting below it takes that room instead: the room reads the question, the explanation can wait.
+  const picture = g.querySelector("svg");
+  const words = document.querySelector(".st-key-question") || document.querySelector(".st-key-explain");
   let below = 0;
   if (picture && words) {
     const p = picture.getBoundingClientRect(), w = words.getBoundingClientRect();
@@ -126,12 +128,13 @@ export default function (component) {
 _steps = st.components.v2.component("explorer_steps", js=STEPS_JS)
 
 
-def step_presses(step: int, last: int, scope: str, narrow: bool, waits: bool = False) -> None:
+def step_presses(step: int, last: int, scope: str, narrow: bool, waits: bool = False, reach: int | None = None) -> None:
     """Mount the counter (invisible): it counts from the step shown, within `scope`, and each press it
-    sends sets the step before the fragment reruns (`bind.take_presses`). `last` is the furthest step it
-    may go; `waits`: a question waits there, and → puts the cursor in its answer box instead."""
+    sends sets the step before the fragment reruns (`bind.take_presses`). `last` is the graph's last step,
+    `reach` the furthest the presses may go now (predicting: the first question that waits); `waits`: a
+    question waits there, and → puts the cursor in its answer box instead."""
     with st.container(key="step_presses"):
-        _steps(key="step_moves", data={"step": step, "last": last, "scope": scope, "seq": bind.presses_seen(scope),
+        _steps(key="step_moves", data={"step": step, "last": last if reach is None else reach, "scope": scope, "seq": bind.presses_seen(scope),
                                        "narrow": narrow, "waits": waits},
                on_moves_change=partial(bind.take_presses, scope, last), on_narrow_change=bind.take_screen,
                height=0)

@@ -157,7 +157,7 @@ def _step_controls(page: Page, exp: explorer.Experiment, epoch: int, last: int, 
     step_slider = bind.step(last)           # first: a move of the slider itself sets the step
     lang, step = page.view.lang, page.step(last)
     reach = last if page.reach is None else page.reach
-    browser.step_presses(step, reach, scope(exp, epoch), page.narrow, waits=waits)
+    browser.step_presses(step, last, scope(exp, epoch), page.narrow, waits=waits, reach=reach)
     prev, slider, nxt = st.columns([2, 9, 2], vertical_alignment="bottom")
     with prev:
         st.button(t("prev", lang), key="step_prev", icon=":material/chevron_left:",
