@@ -9,6 +9,10 @@ change: a fast answer that did not take is a failure, not a good latency.
 Every N runs on the same warm server, one after the other; students are numbered across the
 rows so no row reuses another's experiments (each student trains distinct experiments).
 
+`--predict` makes every student work in predict mode (`?predict=1`): open the example at step 0,
+press Next up to each question, answer it (Check with a right or a wrong guess, or Reveal, as the
+form's buttons send them), then open the Curves tab the answers unlock and switch to 中文.
+
 `--hostile K` adds K visitors who mean harm: from the start until the last student is done, each opens
 the most expensive links of bench/hostile.py, one whole page view after another (every tab, both
 landscape slices, the whole race), and the report adds each page view's outcome and latency and the
@@ -56,6 +60,8 @@ THINK, STRESS = (1.0, 3.0), (0.2, 0.5)
 RAMP = 1.0                    # seconds over which a class opens its link
 ACTIONS = ("open preset", "epochs", "epoch slider", "step slider", "landscape tab", "race tab", "language",
            "shared link")
+PREDICT_ACTIONS = ("open predict", "next", "check", "reveal", "curves tab", "language")
+QUESTIONS = 3                 # questions a predicting student answers
 START_TIMEOUT = 90.0
 # Texts that mean the page is broken even though the script finished.
 BROKEN = (*TEXT["graph_failed"], *TEXT["internal"], *(s.split("{")[0].strip() for s in TEXT["stale"]))
@@ -207,6 +213,46 @@ class Tab:
         t0 = time.perf_counter()
         await self._rerun(fragment, t0)
         return time.perf_counter() - t0
+
+    def button(self, key: str):
+        """(Button proto, fragment id) of the button with user key `key` on the page, or None."""
+        for node in self.nodes.values():
+            el = node.element
+            if el is not None and el.WhichOneof("type") == "button" and el.button.id.split("-", 2)[-1] == key:
+                return el.button, node.fragment
+        return None
+
+    async def click(self, key: str, **fields) -> float:
+        """Press button `key` (a form's submit button sends the form's `fields` with it); returns seconds
+        until the rerun finished. A press is a trigger: sent once, then gone, as the frontend does."""
+        found = self.button(key)
+        if found is None:
+            raise LookupError(f"no button with key {key!r} on the page")
+        b, fragment = found
+        for k, v in fields.items():
+            w = self.widget(k)
+            if w is None:
+                raise LookupError(f"no widget with key {k!r} on the page")
+            self.states[w[1].id] = _state(w[1].id, VALUES[w[0]](w[1]), v)
+        self.states[b.id] = WidgetState(id=b.id, trigger_value=True)
+        t0 = time.perf_counter()
+        try:
+            await self._rerun(fragment, t0)
+        finally:
+            self.states.pop(b.id, None)
+        return time.perf_counter() - t0
+
+    def texts(self) -> str:
+        """The page's Markdown and alert texts, one per line."""
+        out = []
+        for n in self.nodes.values():
+            el = n.element
+            kind = el.WhichOneof("type") if el is not None else None
+            if kind == "markdown":
+                out.append(el.markdown.body)
+            elif kind == "alert":
+                out.append(el.alert.body)
+        return "\n".join(out)
 
     # ---- protocol
 
@@ -516,6 +562,105 @@ async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: f
     return out
 
 
+_ANSWERS: dict[str, dict] = {}
+
+
+def answers(preset: str) -> dict:
+    """{step: (the float32 answer as a student would type it, a wrong one: twice that)} of the preset's
+    first epoch, from a run made here (the client's own torch), so a right guess is right for the same
+    reason a student's is."""
+    if preset not in _ANSWERS:
+        import explorer
+        from explorer import compute
+        from explorer.numbers import float32
+        qs = compute.questions(explorer.run(PRESETS[preset]), 1)
+        _ANSWERS[preset] = {k: (str(float32(q.value.tolist())), str(float32((2 * q.value).tolist())))
+                            for k, q in qs.items()}
+    return _ANSWERS[preset]
+
+
+async def predicting_student(g: int, base: str, rng: random.Random, think=THINK,
+                             timeout: float = 120.0) -> list[Rerun]:
+    """Student `g` in predict mode: opens `?preset=P&predict=1` (step 0), presses Next up to each of the
+    first QUESTIONS questions and answers it (right, wrong or Reveal), opens Curves, switches to 中文.
+    Each answer counts when the page shows the verdict and the session's score has counted it."""
+    preset = PRESET_CYCLE[g % len(PRESET_CYCLE)]
+    tab = Tab(base, {}, timeout)
+    out: list[Rerun] = []
+    asked = sorted(answers(preset))[:QUESTIONS]
+
+    async def act(name, fn):
+        if out:
+            await asyncio.sleep(rng.uniform(*think))
+        if tab.broken:
+            out.append(Rerun(g, name, None, f"not sent, the tab broke earlier: {tab.broken}"))
+            return
+        try:
+            lat, errors = await fn()
+            errors = tab.page_errors() + errors
+            out.append(Rerun(g, name, lat, "; ".join(errors) or None))
+        except TabBroken as e:
+            out.append(Rerun(g, name, e.waited, str(e)))
+        except LookupError as e:
+            out.append(Rerun(g, name, None, str(e)))
+
+    async def open_link():
+        lat = await tab.open(urlencode({"preset": preset, "predict": "1"}))
+        return lat, _expect(tab, preset=preset, predict="1", step="0")
+
+    def next_to(k):
+        async def press():
+            lat = await tab.click("step_next")
+            slider = tab.widget(bind.slider_key)
+            last = int(slider[1].max) if slider else None
+            return lat, [] if k == last and tab.params().get("step") is None else _expect(tab, step=str(k))
+        return press
+
+    def answer(k, n, how):
+        async def send():
+            if how == "reveal":
+                lat = await tab.click("reveal")
+            else:
+                right, wrong = answers(preset)[k]
+                lat = await tab.click("check", guess=right if how == "right" else wrong)
+            text = tab.texts()
+            errors = [] if f"of {n} right" in text else [f"no score 'of {n} right' after answering step {k}: "
+                                                         f"{text[-300:]!r}"]
+            if how == "reveal" and "The answer:" not in text:
+                errors.append("Reveal did not show the answer")
+            if how == "right" and "Right:" not in text:
+                errors.append(f"a right answer at step {k} was not judged right")
+            return lat, errors
+        return send
+
+    async def curves():
+        if tab.widget("tab_en") is None:
+            return None, ["no tabs on the page"]
+        lat = await tab.set("tab_en", TEXT["tab_curves"][0])
+        drawn = sum(1 for n in tab.nodes.values()
+                    if n.element is not None and n.element.WhichOneof("type") == "plotly_chart")
+        return lat, _expect(tab, tab="curves") + ([] if drawn or len(asked) < len(answers(preset)) else
+                                                  ["Curves drew no figure once every question was answered"])
+
+    async def language():
+        return await tab.set("lang", LANG_NAMES["zh"]), _expect(tab, lang="zh")
+
+    try:
+        await act("open predict", open_link)
+        at = 0
+        for n, k in enumerate(asked, 1):
+            for s in range(at + 1, k + 1):
+                await act("next", next_to(s))
+            at = k
+            how = rng.choice(("right", "right", "wrong", "reveal"))
+            await act("reveal" if how == "reveal" else "check", answer(k, n, how))
+        await act("curves tab", curves)
+        await act("language", language)
+    finally:
+        await asyncio.gather(tab.close(), return_exceptions=True)
+    return out
+
+
 async def warm_up(base: str) -> None:
     """One unmeasured page load, so the first row does not pay for the app's first imports."""
     tab = Tab(base, {}, START_TIMEOUT)
@@ -526,12 +671,14 @@ async def warm_up(base: str) -> None:
 
 
 async def run_class(n: int, base: str, *, first: int = 0, seed: int = 0, think=THINK,
-                    timeout: float = 120.0) -> list[Rerun]:
+                    timeout: float = 120.0, predict: bool = False) -> list[Rerun]:
     """Students first..first+n-1, opening their links staggered over RAMP seconds."""
+    who = predicting_student if predict else student
+
     async def one(j: int) -> list[Rerun]:
         await asyncio.sleep(RAMP * j / n)
         g = first + j
-        return await student(g, base, random.Random(seed * 1_000_003 + g), think, timeout)
+        return await who(g, base, random.Random(seed * 1_000_003 + g), think, timeout)
 
     done = await asyncio.gather(*(one(j) for j in range(n)))
     return [r for rs in done for r in rs]
@@ -711,6 +858,8 @@ def main(argv=None) -> int:
                          "for a before/after table (default: this checkout)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a rerun counts as failed")
+    ap.add_argument("--predict", action="store_true", help="students work in predict mode: Next to each question, "
+                                                           "Check or Reveal, then Curves and 中文")
     ap.add_argument("--hostile", type=int, default=0, metavar="K",
                     help="also K hostile visitors, each opening the worst links of bench/hostile.py one page view "
                          "after another (every tab, both slices, the whole race) until the students are done")
@@ -730,6 +879,8 @@ def main(argv=None) -> int:
     chosen = []
     if args.hostile < 0:
         ap.error("--hostile takes a number of visitors, 0 or more")
+    if args.hostile and args.predict:
+        ap.error("--predict and --hostile are separate runs")
     if args.hostile:
         from . import hostile
         try:
@@ -767,7 +918,7 @@ def main(argv=None) -> int:
                         think=think, student_timeout=args.timeout))
                 else:
                     results = asyncio.run(run_class(n, base, first=first, seed=args.seed, think=think,
-                                                    timeout=args.timeout))
+                                                    timeout=args.timeout, predict=args.predict))
                 wall = time.perf_counter() - t0
                 sampler.sample()
                 cpu_used = cpu_seconds(pids | _tree(roots())) - cpu_app
@@ -787,7 +938,7 @@ def main(argv=None) -> int:
                       file=sys.stderr, flush=True)
                 per_action = ", ".join(
                     f"{a} {statistics.median(v):.2f}/{percentile(v, 95):.2f}"
-                    for a in ACTIONS if (v := [r.latency for r in results if r.action == a and r.latency]))
+                    for a in (PREDICT_ACTIONS if args.predict else ACTIONS) if (v := [r.latency for r in results if r.action == a and r.latency]))
                 print(f"    p50/p95 s by action: {per_action}", file=sys.stderr)
                 reasons = Counter((r.action, r.error) for r in bad)
                 for (action, error), count in reasons.most_common(5):
@@ -800,9 +951,16 @@ def main(argv=None) -> int:
     print(table(rows))
     rss = ("sum of VmRSS of processes whose command line has `streamlit run` (best effort, --url)"
            if args.url else "sum of VmRSS of the app's process tree")
-    print(f"\nEach student: open ?preset= (cycling {len(PRESET_CYCLE)} presets), change epochs, move the "
-          f"epoch slider, move the backward-step slider (fragment rerun), switch to 中文, open a shared "
-          f"{SHARED_PRESET} link in a new session; think {think[0]}-{think[1]} s, seed {args.seed}, a class "
+    if args.predict:
+        print(f"\nEach student predicts: open ?preset=P&predict=1 (cycling {len(PRESET_CYCLE)} presets; step 0), "
+              f"press Next up to each of the first {QUESTIONS} questions and answer it (Check right or wrong, or "
+              f"Reveal), open Curves, switch to 中文; think {think[0]}-{think[1]} s, seed {args.seed}. "
+              f"An answer counts once the page shows its verdict and the score has counted it.")
+    else:
+        print(f"\nEach student: open ?preset= (cycling {len(PRESET_CYCLE)} presets), change epochs, move the "
+              f"epoch slider, move the backward-step slider (fragment rerun), switch to 中文, open a shared "
+              f"{SHARED_PRESET} link in a new session.")
+    print(f"Think {think[0]}-{think[1]} s, seed {args.seed}, a class "
           f"opens over {RAMP:.0f} s; rows run in order on one server, warmed by one unmeasured page load. "
           f"Latency: request to script_finished (a timed-out rerun counts as the time waited); failed: "
           f"error on the page, no finish within {args.timeout:g} s, or a URL that does not show the "

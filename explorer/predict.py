@@ -222,21 +222,22 @@ def _diagnose(q: Question, g: torch.Tensor, want: torch.Tensor) -> tuple[str, st
             if _close(g, local) and not _close(a, torch.ones_like(a)):
                 return "local", en["local"], zh["local"]
             c = g / a
-            if want.numel() > 1 and _close(c, c.reshape(-1)[:1].expand_as(c)) and not _constant(local):
+            if want.numel() > 1 and _constant(c) and not _constant(local):
                 c0 = num(float(c.reshape(-1)[0]))
                 return ("constant", en["constant"].format(c=c0, rule=q.rule[0]),
                         zh["constant"].format(c=c0, rule=q.rule[1]))
     nonzero = want != 0
     if bool(nonzero.all()) and bool((g != 0).all()):
         r = g / want
-        if _close(r, r.reshape(-1)[:1].expand_as(r)):
+        if _constant(r):
             r0 = num(float(r.reshape(-1)[0]))
             return "scale", en["scale"].format(r=r0), zh["scale"].format(r=r0)
     return "wrong", "", ""
 
 
 def _constant(t: torch.Tensor) -> bool:
-    return _close(t, t.reshape(-1)[:1].expand_as(t))
+    """Every element the same (a 0-d tensor is)."""
+    return _close(t, t.reshape(-1)[0].expand_as(t))
 
 
 def _part(t, element):

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 import explorer
-from explorer import PRESETS, ExplorerError, lessons, predict
+from explorer import PRESETS, ExplorerError, compute, lessons, predict
+from explorer.numbers import float32
+from explorer.predict import judge
 from explorer.explain import explain_step
 from explorer.render import focused, to_dot, to_map
 
@@ -115,3 +117,21 @@ def test_the_course_lesson_is_one_table_in_the_courses_order_with_answers_from_e
     update = [q for q in lessons.questions(epochs, run, run.trace(500)).values() if q.kind == "update"][0]
     assert update.value.item() == 0.00041023982339538634          # the course's printed epoch 500
     assert lessons.part("course", 99) == parts[-1] and lessons.part("nope", 1) is None
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_guess_a_student_could_type_gets_a_verdict_never_a_crash(preset):
+    """Right, twice, minus, zero, one element, the wrong shape and nonsense, for every question of every
+    example (scalars included): a Verdict, or a guess the language refuses with ExplorerError."""
+    run = explorer.run(PRESETS[preset])
+    for q in compute.questions(run, 1).values():
+        v = q.value
+        guesses = [v, 2 * v, -v, torch.zeros_like(v), v.reshape(-1)[:1], torch.ones(3, 2), v + 1e-6]
+        texts = [str(float32(g.tolist())) for g in guesses] + ["nan", "1e400", "[[1], [2, 3]]", "w", "[]"]
+        for text in texts:
+            try:
+                verdict = judge(q, text)
+            except ExplorerError:
+                continue
+            assert verdict.message[0] and verdict.message[1]
+        assert judge(q, texts[0]).right and not judge(q, texts[1]).right or not bool((v != 0).any())

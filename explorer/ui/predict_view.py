@@ -7,6 +7,8 @@ for the session; the questions come from the run itself (`explorer.predict`).
 """
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 import explorer
@@ -17,6 +19,7 @@ from .session import current
 from .state import Answer, Page, scope
 from .text import plain, t
 
+log = logging.getLogger(__name__)
 ss = st.session_state
 
 
@@ -80,6 +83,10 @@ def _check(where: tuple, question) -> None:
         verdict = predict.judge(question, text)
     except ExplorerError as e:
         ss["guess_problem"] = (plain(e.message("en")), plain(e.message("zh")))
+        return
+    except Exception:      # noqa: BLE001 - a callback that raises would take the whole page down
+        log.exception("judging %r against step %d failed", text, question.step)
+        ss["guess_problem"] = (t("judge_failed", "en"), t("judge_failed", "zh"))
         return
     ss["guess_problem"] = None
     ss["guess"] = ""

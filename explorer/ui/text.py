@@ -157,6 +157,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "check": ("Check", "检查"),
     "reveal": ("Reveal", "揭晓"),
     "revealed": ("The answer: {answer}.", "答案：{answer}。"),
+    "judge_failed": ("This answer could not be judged. Write it as a number or a list, like [40, 80], or press Reveal.",
+                     "这个答案没法判断。请写成一个数或一个列表，比如 [40, 80]，或者点「揭晓」。"),
     "type_first": ("Type an answer first, or press Reveal.", "请先输入答案，或者点「揭晓」。"),
     "step_waits": ("Step {k} waits for your answer: the steps after it are not told yet.",
                    "第 {k} 步在等你的答案：之后的步骤还没有揭晓。"),
