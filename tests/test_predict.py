@@ -135,3 +135,20 @@ def test_every_guess_a_student_could_type_gets_a_verdict_never_a_crash(preset):
                 continue
             assert verdict.message[0] and verdict.message[1]
         assert judge(q, texts[0]).right and not judge(q, texts[1]).right or not bool((v != 0).any())
+
+
+def test_on_the_wall_the_focused_view_keeps_the_answer_back_too():
+    """Projected, a big graph is drawn around the step (`focus`); predicting, it still says "?"."""
+    run = explorer.run(PRESETS["linear_layer"])
+    g = run.trace(1)
+    qs = compute.questions(run, 1)
+    assert compute.focus(g, True)
+    for k, q in qs.items():
+        if q.kind != "grad":
+            continue
+        answer = str(float32(q.value.tolist()))
+        shown = compute.dot_of(run, 1, k, True, "en", focus=True)
+        hidden = compute.dot_of(run, 1, k, True, "en", focus=True, conceal=True)
+        assert "<?>" in hidden and hidden != shown
+        if len(answer) > 3:
+            assert answer.replace(" ", "") not in hidden.replace(" ", "").replace("\n", ""), (k, answer)
