@@ -26,6 +26,8 @@ GEOMETRY = """() => {
         .map((t) => parseFloat(getComputedStyle(t).fontSize) * k);
     const bottom = (el) => el ? el.getBoundingClientRect().bottom : null;
     return {px, graph: bottom(svg), map: bottom(map), explain: bottom(document.querySelector(".st-key-explain")),
+            back: bottom(document.querySelector(".st-key-step_prev button")),
+            next: bottom(document.querySelector(".st-key-step_next button")),
             text: svg.textContent, vh: innerHeight};
 }"""
 
@@ -34,7 +36,7 @@ GEOMETRY = """() => {
 @pytest.mark.parametrize("preset", ["linear_layer", "mlp"])
 def test_every_step_reads_on_the_wall(page: Page, app_url, shot, preset, vw, vh):
     """Walked back from the last step with ←: the step's part of the graph at >= 14 / 18 px (median of
-    its texts, as drawn), the whole graph as a map, and the explanation, all on the first screen."""
+    its texts, as drawn), the whole graph as a map, the explanation and Back / Next, all on the first screen."""
     page.set_viewport_size({"width": vw, "height": vh})
     open_app(page, f"{app_url}/?preset={preset}&hide=inputs&proj=1")
     explanation = page.locator(".st-key-explain")
@@ -49,7 +51,7 @@ def test_every_step_reads_on_the_wall(page: Page, app_url, shot, preset, vw, vh)
         seen.append(round(median, 1))
         assert median >= TEXT_PX[vw], (k, seen)
         assert g["map"] is not None, k          # the whole graph stays in view as a map
-        for what in ("graph", "map", "explain"):
+        for what in ("graph", "map", "explain", "back", "next"):
             assert g[what] <= vh + 0.5, (k, what, g)
         centre = graph.step(k) if k else graph.node("loss")
         assert (centre.op or centre.label) in g["text"], k        # the focus is the step's own node
