@@ -22,6 +22,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "「{field}」包含字符「{char}」（第 {pos} 个字符）。请使用半角英文字符：全角括号、逗号和形近字母都不允许。"),
     "not_allowed": ("'{field}': {what} is not allowed here. {allowed}",
                     "「{field}」：这里不允许使用 {what}。{allowed}"),
+    "part_assign": ("'{field}': assigning to part of a tensor (y[0] = ...) is not supported here: it would "
+                    "write a value autograd cannot trace back to your tensors. Change the part in place with "
+                    "y[0] += v (or -=, *=, /=), or build the whole tensor, e.g. torch.where(mask, v, y) or "
+                    "torch.cat([a, b]).",
+                    "「{field}」：这里不支持给张量的一部分赋值（y[0] = ...）：写进去的值 autograd 无法追溯到你的张量。"
+                    "可以用 y[0] += v（或 -=、*=、/=）原地修改那一部分，或者构造整个张量，例如 torch.where(mask, v, y) "
+                    "或 torch.cat([a, b])。"),
+    "part_op": ("'{field}': {op}= on part of a tensor is not supported: only +=, -=, *= and /= (PyTorch's add_, "
+                "sub_, mul_ and div_ on that part).",
+                "「{field}」：不支持对张量的一部分做 {op}=：只能用 +=、-=、*= 和 /=（也就是对那一部分调用 PyTorch 的 "
+                "add_、sub_、mul_ 和 div_）。"),
     "unknown_name": ("'{field}': the name '{name}' is not defined. Defined names: {known}.",
                      "「{field}」：名字「{name}」没有定义。已定义的名字：{known}。"),
     "unknown_function": ("'{field}': '{name}' is not an allowed function. Allowed: {allowed}.",
@@ -278,7 +289,7 @@ _ZH = _table((
     (r"^a number \(in (.+), (\w+)=\)$", r"一个数字（在 \1 的 \2= 处）"),
     (r"^takes one dimension, like (.+)$", r"只接受一个维度，例如 \1"),
     (r"^the operator (\w+)=$", lambda m: f"运算符 {_OPERATORS.get(m[1], m[1])}="),
-    (r"^\+= on part of a tensor .*$", "对张量的一部分做 += 这样的修改（请写成 y = y + ...）"),
+    (r"^this in-place change$", "这种原地修改"),
     (r"^keepdim must be True or False$", "keepdim 必须是 True 或 False"),
     (r"^requires_grad must be True or False$", "requires_grad 必须是 True 或 False"),
     (r"^reduction must be 'mean', 'sum' or 'none'$", "reduction 必须是 'mean'、'sum' 或 'none'"),

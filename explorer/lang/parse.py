@@ -20,6 +20,7 @@ from .tensors import constant, scalar_spec
 from .text import (FACTORIES, LOSS_HELP, READABLE, check_name, dotted, fold, literal, parse_text, reject)
 
 BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+PART_METHODS = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_"}    # y[i] op= v
 COMPARE = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "=="}
 METHODS = tuple(METHOD_FNS) + tuple(IN_PLACE)
 # What a course's training loop does around the loss, which the app does itself: each gets its own lesson.
@@ -42,10 +43,14 @@ def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> P
     for i, stmt in enumerate(tree.body):
         last = i == len(tree.body) - 1
         if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+                raise ExplorerError("part_assign", field)
             if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
                 reject(stmt.targets[0] if len(stmt.targets) == 1 else stmt, field)
             name = _line_name(stmt.targets[0].id, field, known)
             expr = walk.build(stmt.value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):
+            name, expr = walk.augment_part(stmt)
         elif isinstance(stmt, ast.AugAssign):
             name, expr = walk.augment(stmt)
         elif isinstance(stmt, ast.Expr):
@@ -135,6 +140,21 @@ class _Expr:
         if name in self.consts and type(value) is Num:
             self.consts[name] = Num(fold(op, self.consts[name].value, value.value, self.field))
         return name, AugAssign(name, op, value)
+
+    def augment_part(self, stmt):
+        """`y[i] += expr`: PyTorch changes that part of y's tensor in place, and autograd records it on the
+        whole (CopySlices). It is `y[i].add_(expr)` (sub_, mul_, div_), so it is read as that call: the same
+        walk, checks and sizing as the in-place method, and the line still prints as it was typed."""
+        method = PART_METHODS.get(type(stmt.op))
+        if method is None:
+            raise ExplorerError("part_op", self.field, op=BINOPS.get(type(stmt.op), type(stmt.op).__name__))
+        target = ast.copy_location(ast.Subscript(value=stmt.target.value, slice=stmt.target.slice, ctx=ast.Load()),
+                                   stmt.target)
+        call = ast.copy_location(ast.Call(func=ast.Attribute(value=target, attr=method, ctx=ast.Load()),
+                                          args=[stmt.value], keywords=[]), stmt)
+        expr = self.build(ast.fix_missing_locations(call))
+        name = self.changed(expr)
+        return name, Stmt(expr, name, op=BINOPS[type(stmt.op)])
 
     def changed(self, expr) -> str:
         """A line that is only an in-place call keeps the name of what it changes; any other is refused."""

@@ -57,9 +57,11 @@ class AugAssign(Node):
 
 @dataclass(frozen=True)
 class Stmt(Node):
-    """A line that is an in-place call and nothing else, `y.clamp_(min=0)`: y keeps its (changed) tensor."""
+    """A line that is an in-place call and nothing else, `y.clamp_(min=0)`: y keeps its (changed) tensor.
+    `op`: the line was typed `y[i] += v` (the call is `y[i].add_(v)`), and prints as typed."""
     call: object
     name: str
+    op: str = ""
 
     def evaluate(self, ev, env):
         ev.value(self.call, env)
@@ -74,10 +76,12 @@ class Stmt(Node):
         return run
 
     def source(self, prec=0):
+        if self.op:
+            return f"{self.call.obj.source()} {self.op}= {self.call.args[0].source()}"
         return self.call.source()
 
     def line(self, name):
-        return self.call.source()
+        return self.source()
 
     def describe(self):
         return self.call.describe()

@@ -33,7 +33,9 @@ DIV = {"DivBackward0": ("d(a / b)/da = 1/b and d(a / b)/db = -a/b².", "d(a / b)
        "DivBackward2": ("Rounded division is a staircase: flat between its steps, so the gradient is 0 (PyTorch "
                         "gives 0 everywhere).", "取整除法是阶梯函数:台阶之间是平的,所以梯度为 0(PyTorch 处处给 0)。"),
        "DivBackward3": ("Rounded division is a staircase: flat between its steps, so the gradient is 0.",
-                        "取整除法是阶梯函数:台阶之间是平的,所以梯度为 0。")}
+                        "取整除法是阶梯函数:台阶之间是平的,所以梯度为 0。"),
+       "ReciprocalBackward0": ("A number over a tensor, c / x, is recorded as c · (1/x): here d(1/x)/dx = -1/x².",
+                               "数除以张量 c / x 被记成 c · (1/x):这里 d(1/x)/dx = -1/x²。")}
 POW = {"PowBackward0": ("d(xⁿ)/dx = n·xⁿ⁻¹.", "d(xⁿ)/dx = n·xⁿ⁻¹。"),
        "PowBackward1": ("d(aᵇ)/da = b·aᵇ⁻¹ and d(aᵇ)/db = aᵇ·ln a.", "d(aᵇ)/da = b·aᵇ⁻¹,d(aᵇ)/db = aᵇ·ln a。"),
        "PowBackward2": ("d(aˣ)/dx = aˣ·ln a.", "d(aˣ)/dx = aˣ·ln a。")}

@@ -35,7 +35,7 @@ READABLE = {
     "BoolOp": "and/or", "IfExp": "if/else", "If": "if", "For": "a loop", "While": "a loop",
     "With": "with", "FunctionDef": "def", "ClassDef": "class", "Return": "return", "Delete": "del",
     "Global": "global", "Nonlocal": "nonlocal", "Try": "try", "Raise": "raise", "Assert": "assert",
-    "AugAssign": "+= on part of a tensor (write y = y + ...)", "AnnAssign": "annotations", "Starred": "*args",
+    "AugAssign": "this in-place change", "AnnAssign": "annotations", "Starred": "*args",
     "Dict": "a dict", "Set": "a set", "List": "a list", "Await": "await", "Yield": "yield",
     "NamedExpr": ":=", "Bytes": "bytes", "Pass": "pass", "Break": "break", "Continue": "continue",
     "Expr": "a line without a name (only the last line may be a bare expression; write name = expression)",
