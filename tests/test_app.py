@@ -617,3 +617,16 @@ def test_projected_matrices_get_their_own_box_below():
     assert "```" not in explained
     worked = [x for x in texts(at) if "```" in x]
     assert len(worked) == 1 and "0.3499" in worked[0]
+
+
+def test_several_unused_trainables_get_one_note_not_one_each():
+    """Four trainable tensors the loss never uses: one note naming them all, so the graph stays on screen."""
+    from explorer import Experiment
+    exp = Experiment(tensors={"w": "[1., 2.]", "a": "[1.]", "b": "[2.]", "c": "[3.]", "d": "[4.]"},
+                     trainable=("w", "a", "b", "c", "d"), loss="loss = (w * w).sum()", epochs=1)
+    at = app(**to_query(exp, "en"))
+    assert not at.exception
+    notes = [i.value for i in at.info if "never uses" in i.value]
+    assert len(notes) == 1 and all(n in notes[0] for n in "abcd"), notes
+    at = app(**to_query(exp, "zh"))
+    assert len([i for i in at.info if "a" in i.value and "d" in i.value and "梯度" in i.value]) == 1

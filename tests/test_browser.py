@@ -214,7 +214,7 @@ def test_landscape_of_a_diverging_run_follows_the_shown_epoch(page: Page, app_ur
 @pytest.mark.parametrize("query, tab, name", [
     ("preset=multi_epoch&epoch=60&race_lr=0.1", "Race", "race"),
     ("preset=mlp&epoch=80&lang=zh&race=gd,momentum,adam", "优化器比赛", "zh_race"),
-    ("preset=linear_layer&epochs=40&epoch=10&hide=inputs&proj=1", "Race", "race_projection"),
+    # the race on the wall: tests/test_wall.py (both screen sizes)
     ("preset=lr_too_large&epoch=30&log=1&race_lr=0.1", "Race", "race_diverged"),
     ("preset=lr_too_large&epoch=5&race_lr=0.1", "Race", "race_landscape_diverging"),
 ])
@@ -538,3 +538,29 @@ def test_arrow_keys_step_after_clicking_the_graph_tab(page: Page, app_url):
     page.keyboard.press("Tab")                          # the tab bar, reached by keyboard
     page.keyboard.press("ArrowRight")
     expect(page).to_have_url(re.compile(r"tab=curves\b"), timeout=TIMEOUT)
+
+
+def test_a_chinese_browser_opens_a_classroom_link_in_chinese_sized_for_the_wall(browser, app_url, shot):
+    """A link without `lang`, opened by a browser set to Chinese (`st.context.locale`), is Chinese; `lang=en`
+    still wins. Projected, inline code in the explanation is as big as its words, and the step slider's value
+    sits clear of its thumb."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        open_app(page, f"{app_url}/?preset=single_step&hide=inputs&proj=1&step=2")
+        expect(page.get_by_role("tab", name="计算图")).to_be_visible(timeout=TIMEOUT)
+        expect(page.locator(".st-key-explain")).to_contain_text("第 2 步", timeout=TIMEOUT)
+        settle(page)
+        sizes = page.locator(".st-key-explain li").first.evaluate(
+            "li => [parseFloat(getComputedStyle(li).fontSize),"
+            " parseFloat(getComputedStyle(li.querySelector('code') || li).fontSize)]")
+        assert abs(sizes[0] - sizes[1]) < 0.5 and sizes[0] >= 18, sizes     # below a wide graph: 18.4 px
+        value = page.locator(".st-key-step [data-testid='stSliderThumbValue']").first
+        thumb = value.locator("xpath=..").bounding_box()           # the thumb holds its value
+        value = value.bounding_box()
+        assert value["y"] + value["height"] <= thumb["y"] + 1, (value, thumb)
+        shot(page, "locale_zh_classroom")
+        open_app(page, f"{app_url}/?preset=single_step&lang=en")
+        expect(page.get_by_role("tab", name="Graph")).to_be_visible(timeout=TIMEOUT)
+    finally:
+        context.close()

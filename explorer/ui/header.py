@@ -49,10 +49,12 @@ BIG = ("<style>[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p,
        "[data-testid='stMain'] [data-testid='stTable'] :is(th, td){font-size:1.15rem}"
        "[data-testid='stMain'] [data-testid='stGraphVizChart'] svg{width:auto; height:auto; max-width:100%;"
        " max-height:calc(100dvh - var(--graph-top, 0px) - var(--graph-below, 0px) - 1rem)}"
-       # the explanation beside the graph: 18.4 px on a 1920-wide screen, as large on the wall on a smaller one
-       # (14 px at 1280: 21 px in 1920 terms), so on a 720-high screen the longest still fits beside the graph
-       ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:clamp(14px, 0.96vw, 1.15rem);"
-       " line-height:1.4}"
+       # the explanation: 18.4 px below a wide graph; beside a tall one 18.4 px on a 1920-wide screen and as
+       # large on the wall on a smaller one (14 px at 1280: 21 px in 1920 terms), so on a 720-high screen the
+       # longest still fits beside the graph
+       ".st-key-explain [data-testid='stMarkdownContainer'] :is(p, li){font-size:1.15rem; line-height:1.4}"
+       "[data-testid='stColumn'] .st-key-explain [data-testid='stMarkdownContainer'] :is(p, li)"
+       "{font-size:clamp(14px, 0.96vw, 1.15rem)}"
        # inline code as big as the words around it (Streamlit draws it at 0.75em: 13.8 px in 18.4 px text)
        "[data-testid='stMain'] [data-testid='stMarkdownContainer'] :is(p, li, td, th) code{font-size:1em}"
        # a slider's value above its thumb, clear of it, where the larger type would sit on it
