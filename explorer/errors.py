@@ -75,6 +75,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "zero_grad_by_app": ("'{field}': zeroing gradients is the 'Zero gradients every epoch' switch under Training; "
                          "the loss field only computes the loss.",
                          "「{field}」：梯度清零由「训练」下的「每轮清零梯度」开关控制；损失一栏只需要计算损失。"),
+    "zero_tensor": ("'{field}': .zero_() on a value is not in the language: for zeros of h's shape write h * 0. "
+                    "Zeroing gradients (w.grad.zero_()) is the 'Zero gradients every epoch' switch under Training.",
+                    "「{field}」：不支持对一个值调用 .zero_()：需要 h 形状的全零张量时请写 h * 0。"
+                    "梯度清零（w.grad.zero_()）由「训练」下的「每轮清零梯度」开关控制。"),
     "step_by_app": ("'{field}': the update step is the app's: choose it under Training (optimizer and learning "
                     "rate); the loss field only computes the loss.",
                     "「{field}」：参数更新由应用完成：请在「训练」里选择优化器和学习率；损失一栏只需要计算损失。"),

@@ -93,6 +93,8 @@ W = {"w": "torch.tensor([1.0, 2.0], requires_grad=True)"}
     (W, "loss = (w * 2).sum()\nloss.sum().backward()", "backward_by_app"),
     (W, "loss = (w * w.grad).sum()", "grad_on_graph"),
     (W, "loss = (w * 2).sum()\nw.grad.zero_()", "zero_grad_by_app"),
+    (W, "loss = (w * 2).sum()\nw.grad.data.zero_()", "zero_grad_by_app"),
+    (W, "h = w * 2\nh.zero_()\nloss = (h * h).sum()", "zero_tensor"),     # not a gradient: no such lesson
     (W, "loss = w.sum()\noptimizer.step()", "step_by_app"),
     ({"w": "torch.tensor([10, 20], requires_grad=True)"}, "loss = w.sum()", "int_requires_grad"),
 ])

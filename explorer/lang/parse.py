@@ -70,6 +70,15 @@ def parse_loss(text: str, field: str = "loss", known: tuple[str, ...] = ()) -> P
     return program
 
 
+def _on_grad(node) -> bool:
+    """Whether an attribute chain goes through `.grad` (w.grad, w.grad.data): what a course zeroes."""
+    while isinstance(node, ast.Attribute):
+        if node.attr == "grad":
+            return True
+        node = node.value
+    return False
+
+
 def _line_name(name, field, known):
     if name.startswith("_"):
         _not_allowed(field, f"the name '{name}'")
@@ -260,7 +269,7 @@ class _Expr:
         path = dotted(node)
         if path is not None and path.split(".")[0] in _TORCH:
             _not_allowed(self.field, f"'{path}' without calling it")
-        self._lessons(node.attr)
+        self._lessons(node.attr, node.value)
         if node.attr in PAIRS:
             self.pair = isinstance(node.value, ast.Call)
             inner = self.build(node.value)
@@ -277,9 +286,11 @@ class _Expr:
             self._unknown_method(node.attr)
         return Attr(self.build(node.value), node.attr)
 
-    def _lessons(self, name):
+    def _lessons(self, name, obj=None):
         if name.startswith("_"):
             _not_allowed(self.field, f"the attribute '.{name}'")
+        if name == "zero_" and not _on_grad(obj):
+            raise ExplorerError("zero_tensor", self.field)        # h.zero_() is not zeroing a gradient
         if name in APP_DOES:
             raise ExplorerError(APP_DOES[name], self.field)
         if name in LEAVES_GRAPH:
@@ -334,7 +345,7 @@ class _Expr:
         return Call(func, row.name, args, kwargs, inplace)
 
     def _method(self, obj_node, name, node, pair=False):
-        self._lessons(name)
+        self._lessons(name, obj_node)
         if name not in METHOD_FNS and name not in IN_PLACE:
             self._unknown_method(name)
         obj = self.build(obj_node)
