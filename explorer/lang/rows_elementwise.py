@@ -122,6 +122,13 @@ ROWS = [
                                  "is False; the mask itself has no gradient.",
                                  "where(mask, a, b):mask 为 True 处梯度给 a,为 False 处给 b;mask 本身没有梯度。")},
        examples=("torch.where(w > 0.3, w, 0.1 * w).sum()", "torch.where(w > u, w, u).sum()")),
+    Op("masked_fill", params=("mask", "value"), need=2, inplace=True, kinds={"mask": "tensor", "value": "number"},
+       rules={"MaskedFillBackward0": ("masked_fill(x, mask, value): where the mask is True the result is the value, "
+                                      "so x's gradient there is 0; elsewhere it is passed on unchanged.",
+                                      "masked_fill(x, mask, value):mask 为 True 处结果是 value,所以那里 x 的梯度为 0;"
+                                      "其余位置梯度原样传下去。")},
+       examples=("w.masked_fill(w > 0.3, 0.0).sum()", "torch.masked_fill(w, mask=u > 0, value=1.0).sum()",
+                 "(w * 1).masked_fill_(u > 0, -1.0).sum()")),
     # arithmetic as methods and functions: the operators' own rules
     Op("add", params=("other",), need=1, keywords=("alpha",), inplace=True, rules=ADD,
        examples=("w.add(u).sum()", "torch.add(w, 1).sum()", "w.add(u, alpha=0.5).sum()", "(w * 1).add_(u).sum()")),
