@@ -461,6 +461,20 @@ def _pick(rng: random.Random, lo: int, hi: int, avoid) -> int:
     return v + 1 if v >= avoid else v
 
 
+async def _record(g: int, name: str, tab: Tab, act) -> Rerun:
+    """One action of student `g` in `tab`, checked: its latency, and what the page or the URL got wrong."""
+    if tab.broken:
+        return Rerun(g, name, None, f"not sent, the tab broke earlier: {tab.broken}")
+    try:
+        lat, errors = await act()
+        errors = tab.page_errors() + errors
+        return Rerun(g, name, lat, "; ".join(errors) or None)
+    except TabBroken as e:
+        return Rerun(g, name, e.waited, str(e))
+    except LookupError as e:
+        return Rerun(g, name, None, str(e))
+
+
 async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: float = 120.0) -> list[Rerun]:
     """Student number `g`: the eight reruns of the workload, each checked; returns one record per rerun."""
     preset = PRESET_CYCLE[g % len(PRESET_CYCLE)]
@@ -545,18 +559,7 @@ async def student(g: int, base: str, rng: random.Random, think=THINK, timeout: f
         for i, (name, act) in enumerate(zip(ACTIONS, steps)):
             if i:
                 await asyncio.sleep(rng.uniform(*think))
-            t = shared if act is shared_link else tab
-            if t.broken:
-                out.append(Rerun(g, name, None, f"not sent, the tab broke earlier: {t.broken}"))
-                continue
-            try:
-                lat, errors = await act()
-                errors = t.page_errors() + errors
-                out.append(Rerun(g, name, lat, "; ".join(errors) or None))
-            except TabBroken as e:
-                out.append(Rerun(g, name, e.waited, str(e)))
-            except LookupError as e:
-                out.append(Rerun(g, name, None, str(e)))
+            out.append(await _record(g, name, shared if act is shared_link else tab, act))
     finally:
         await asyncio.gather(tab.close(), shared.close(), return_exceptions=True)
     return out
@@ -592,17 +595,7 @@ async def predicting_student(g: int, base: str, rng: random.Random, think=THINK,
     async def act(name, fn):
         if out:
             await asyncio.sleep(rng.uniform(*think))
-        if tab.broken:
-            out.append(Rerun(g, name, None, f"not sent, the tab broke earlier: {tab.broken}"))
-            return
-        try:
-            lat, errors = await fn()
-            errors = tab.page_errors() + errors
-            out.append(Rerun(g, name, lat, "; ".join(errors) or None))
-        except TabBroken as e:
-            out.append(Rerun(g, name, e.waited, str(e)))
-        except LookupError as e:
-            out.append(Rerun(g, name, None, str(e)))
+        out.append(await _record(g, name, tab, fn))
 
     async def open_link():
         lat = await tab.open(urlencode({"preset": preset, "predict": "1"}))

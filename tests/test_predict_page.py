@@ -2,8 +2,6 @@
 its value is nowhere on the page meanwhile, answers are judged against the run's own float32 values."""
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -42,6 +40,16 @@ def guess(at, text: str | None, button: str = "check"):
     return at.button(key=button).click().run()
 
 
+def to_last_question(at, qs: dict):
+    """Step through, revealing every question before the last one, and stop at the last."""
+    for k in sorted(qs):
+        while step(at) < k:
+            next_step(at)
+        if k < max(qs):
+            guess(at, None, "reveal")
+    return at
+
+
 def test_a_predict_link_opens_at_step_0_and_stops_at_the_first_question():
     qs = questions("single_step")
     first = min(qs)
@@ -63,12 +71,7 @@ def test_a_waiting_answer_is_nowhere_on_the_page():
     """At the step that asks, the value asked for is in no label, explanation, gradient check or told tab."""
     qs = questions("single_step")
     last = max(qs)
-    at = app(preset="single_step", predict="1")
-    for k in sorted(qs):
-        while step(at) < k:
-            next_step(at)
-        if k < last:
-            guess(at, None, "reveal")
+    at = to_last_question(app(preset="single_step", predict="1"), qs)
     answer = text_of(qs[last].value)           # the update: w after the step, [9.6, 19.2]
     assert answer == "[9.6, 19.2]"
     shown = page_text(at)
@@ -126,13 +129,7 @@ def test_a_guess_that_does_not_read_says_why_beside_the_box_and_keeps_the_text()
 
 def test_a_wrong_shape_is_named():
     qs = questions("single_step")
-    last = max(qs)
-    at = app(preset="single_step", predict="1")
-    for k in sorted(qs):
-        while step(at) < k:
-            next_step(at)
-        if k < last:
-            guess(at, None, "reveal")
+    at = to_last_question(app(preset="single_step", predict="1"), qs)
     guess(at, "[1, 2, 3]")
     assert at.error and "shape" in at.error[0].value
 

@@ -48,7 +48,7 @@ def _step_through(run: explorer.Run, epoch: int) -> None:
         return
     last = graph.steps
     questions = predict_view.asked(page, run, epoch)
-    waits = predict_view.waiting(page, run, epoch)
+    waits = predict_view.waiting(page, run, epoch, questions)
     page.reach = waits[0] if waits else None
     step = _step_controls(page, exp, epoch, last, waits=bool(waits))
     conceal = step in waits

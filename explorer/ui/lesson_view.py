@@ -15,13 +15,11 @@ from .text import pick, t
 
 def show(page: Page, shown_experiment) -> None:
     """The panel above the tabs, when the page is in a lesson."""
-    lesson = page.view.lesson
-    parts = lessons.LESSONS.get(lesson) if lesson else None
-    if not parts:
+    part = lessons.part(page.view.lesson, page.view.part) if page.view.lesson else None
+    if part is None:
         return
-    lang = page.view.lang
-    k = min(len(parts), max(1, page.view.part))
-    part = parts[k - 1]
+    lang, parts = page.view.lang, lessons.LESSONS[page.view.lesson]
+    k = parts.index(part) + 1
     with st.container(border=True, key="lesson"):
         with st.container(horizontal=True, vertical_alignment="center"):
             st.markdown(f"**{t('lesson_part', lang, k=k, n=len(parts))} · {pick(part.title, lang)}**")

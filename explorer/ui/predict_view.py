@@ -35,9 +35,9 @@ def asked(page: Page, run: explorer.Run, epoch: int) -> dict:
     return questions
 
 
-def waiting(page: Page, run: explorer.Run, epoch: int) -> list[int]:
-    """The steps of `epoch` whose questions wait for an answer, in order."""
-    questions = asked(page, run, epoch)
+def waiting(page: Page, run: explorer.Run, epoch: int, questions: dict | None = None) -> list[int]:
+    """The steps of `epoch` whose questions (`asked`, unless given) wait for an answer, in order."""
+    questions = asked(page, run, epoch) if questions is None else questions
     where = scope(run.experiment, epoch)
     return [k for k in questions if page.answer((where, k)) is None]
 

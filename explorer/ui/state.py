@@ -114,8 +114,11 @@ class Page:
 
     def fill(self, preset: str) -> None:
         """Every field from the example `preset`; rows get fresh ids, so no old widget state lingers."""
+        self._load(PRESETS[preset], preset)
+
+    def _load(self, exp: Experiment, preset: str | None) -> None:
         self.preset = preset
-        self.draft = Draft.of(PRESETS[preset], self.next_id)
+        self.draft = Draft.of(exp, self.next_id)
         self.next_id += len(self.draft.rows)
 
     def to_part(self, k: int) -> None:
@@ -124,13 +127,7 @@ class Page:
         if part is None:
             return
         k = lessons.LESSONS[self.view.lesson].index(part) + 1
-        preset = lessons.preset_of(part)
-        if preset:
-            self.fill(preset)
-        else:
-            self.preset = None
-            self.draft = Draft.of(part.experiment, self.next_id)
-            self.next_id += len(self.draft.rows)
+        self._load(part.experiment, lessons.preset_of(part))
         self.steps_of = None            # a new experiment or epoch: its step is the one set here
         self.set(part=k, epoch=part.epoch, step=0, predict=True, tab="graph")
 
